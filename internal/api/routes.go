@@ -1,0 +1,143 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/miradorhq/mirador/internal/auth"
+	"github.com/miradorhq/mirador/internal/ingest/otlp"
+	"github.com/miradorhq/mirador/internal/metrics"
+)
+
+// Options are the components the HTTP surface serves.
+type Options struct {
+	Authenticator *auth.Authenticator
+	Tenants       *auth.Tenants
+	Keys          *auth.Keys
+	Metrics       *metrics.Engine
+	OTLP          *otlp.Receiver
+	// Ready reports why the server is not ready yet, or nil once it is.
+	Ready      func() error
+	Version    string
+	Gatherer   prometheus.Gatherer
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// PrometheusPrefix is where the Prometheus-compatible API is mounted; it is
+// the base URL of a Grafana Prometheus data source (http://host:7070/prometheus).
+const PrometheusPrefix = "/prometheus/api/v1"
+
+// A route is one entry of the HTTP surface: its path, the scope a caller
+// needs and its documentation. Routes whose name has no handler only
+// document a path served by a mount (a route whose path ends in '/').
+type route struct {
+	name    string // operationId, handler key and handler label of self-metrics
+	method  string // empty: any method
+	path    string // OpenAPI form: /api/v1/keys/{id}
+	scope   auth.Scope
+	tag     string
+	summary string
+	doc     *operationDoc // request and response documentation
+}
+
+var routeTable = append([]route{
+	{name: "index", method: "GET", path: "/{$}", tag: "server", summary: "Links to Mirador's endpoints"},
+	{name: "healthy", method: "GET", path: "/-/healthy", tag: "server", summary: "Liveness: 200 while the process serves HTTP"},
+	{name: "ready", method: "GET", path: "/-/ready", tag: "server", summary: "Readiness: 200 once storage is open, 503 before"},
+	{name: "metrics", method: "GET", path: "/metrics", tag: "server", summary: "Mirador's own metrics in the Prometheus exposition format"},
+	{name: "openapi", method: "GET", path: "/api/v1/openapi.json", tag: "server", summary: "This OpenAPI document"},
+	{name: "whoami", method: "GET", path: "/api/v1/whoami", tag: "auth", summary: "The tenant and scopes of the calling credential", doc: whoamiDoc},
+	{name: "listTenants", method: "GET", path: "/api/v1/tenants", scope: auth.ScopeAdmin, tag: "auth", summary: "List tenants", doc: listTenantsDoc},
+	{name: "createTenant", method: "POST", path: "/api/v1/tenants", scope: auth.ScopeAdmin, tag: "auth", summary: "Create a tenant", doc: createTenantDoc},
+	{name: "listKeys", method: "GET", path: "/api/v1/keys", scope: auth.ScopeAdmin, tag: "auth", summary: "List API keys (never their secrets)", doc: listKeysDoc},
+	{name: "createKey", method: "POST", path: "/api/v1/keys", scope: auth.ScopeAdmin, tag: "auth", summary: "Create an API key; the secret is in this response only", doc: createKeyDoc},
+	{name: "revokeKey", method: "DELETE", path: "/api/v1/keys/{id}", scope: auth.ScopeAdmin, tag: "auth", summary: "Revoke an API key", doc: revokeKeyDoc},
+	{name: "apiNotFound", path: "/api/v1/"},
+	{name: "remoteWrite", method: "POST", path: PrometheusPrefix + "/write", scope: auth.ScopeIngest, tag: "prometheus", summary: "Prometheus remote write 1.0 and 2.0 (snappy protobuf)", doc: remoteWriteDoc},
+	{name: "otlpMetrics", method: "POST", path: PrometheusPrefix + "/otlp/v1/metrics", scope: auth.ScopeIngest, tag: "prometheus", summary: "OTLP/HTTP metrics (protobuf or JSON, gzip), as on the OTLP port", doc: otlpDoc},
+	{name: "prometheusAPI", path: PrometheusPrefix + "/", scope: auth.ScopeRead},
+}, prometheusRoutes...)
+
+// handlers maps route names to what serves them.
+func (o Options) handlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"index":        o.index(),
+		"healthy":      healthy(),
+		"ready":        o.ready(),
+		"metrics":      promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}),
+		"openapi":      serveOpenAPI(o.Version),
+		"whoami":       o.whoami(),
+		"listTenants":  o.listTenants(),
+		"createTenant": o.createTenant(),
+		"listKeys":     o.listKeys(),
+		"createKey":    o.createKey(),
+		"revokeKey":    o.revokeKey(),
+		"apiNotFound": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "no endpoint %s %s: see /api/v1/openapi.json", r.Method, r.URL.Path)
+		}),
+		"remoteWrite":   o.Metrics.RemoteWriteHandler(),
+		"otlpMetrics":   o.OTLP.MetricsHandler(),
+		"prometheusAPI": o.Metrics.PrometheusAPI(PrometheusPrefix),
+	}
+}
+
+// NewHandler returns the main port's handler.
+func NewHandler(o Options) http.Handler {
+	requests := promauto.With(o.Registerer).NewCounterVec(prometheus.CounterOpts{
+		Name: "mirador_http_requests_total",
+		Help: "HTTP requests on the main port, by route and status code.",
+	}, []string{"handler", "code"})
+	duration := promauto.With(o.Registerer).NewHistogramVec(prometheus.HistogramOpts{
+		Name:                            "mirador_http_request_duration_seconds",
+		Help:                            "Latency of HTTP requests on the main port, by route.",
+		Buckets:                         prometheus.DefBuckets,
+		NativeHistogramBucketFactor:     1.1,
+		NativeHistogramMaxBucketNumber:  100,
+		NativeHistogramMinResetDuration: 0,
+	}, []string{"handler"})
+
+	handlers := o.handlers()
+	mux := http.NewServeMux()
+	for _, rt := range routeTable {
+		h, ok := handlers[rt.name]
+		if !ok {
+			continue
+		}
+		if rt.scope != "" {
+			h = o.Authenticator.Require(rt.scope, h)
+		}
+		labels := prometheus.Labels{"handler": rt.name}
+		h = promhttp.InstrumentHandlerDuration(duration.MustCurryWith(labels), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(labels), h))
+		pattern := rt.path
+		if rt.method != "" {
+			pattern = rt.method + " " + rt.path
+		}
+		mux.Handle(pattern, h)
+	}
+	return mux
+}
+
+func healthy() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Mirador is Healthy.")
+	})
+}
+
+func (o Options) ready() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := o.Ready(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "Mirador is not ready: %v\n", err)
+			return
+		}
+		fmt.Fprintln(w, "Mirador is Ready.")
+	})
+}

@@ -1,0 +1,135 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/miradorhq/mirador/internal/tenant"
+)
+
+// Validate checks every value and reports all invalid ones at once, each
+// naming the field, the value and what would be valid.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(path string, value any, want string) {
+		errs = append(errs, fmt.Errorf("%s: %v %s", path, fmtValue(value), want))
+	}
+
+	if c.DataDir == "" {
+		bad("data_dir", c.DataDir, "must name a directory")
+	}
+	checkAddr := func(path, addr string, optional bool) {
+		if addr == "" && optional {
+			return
+		}
+		if err := validateAddr(addr); err != nil {
+			bad(path, addr, err.Error())
+		}
+	}
+	checkAddr("http_addr", c.HTTPAddr, false)
+	checkAddr("otlp_http_addr", c.OTLPHTTPAddr, true)
+	checkAddr("otlp_grpc_addr", c.OTLPGRPCAddr, true)
+	seen := map[string]string{}
+	for _, a := range []struct{ path, addr string }{{"http_addr", c.HTTPAddr}, {"otlp_http_addr", c.OTLPHTTPAddr}, {"otlp_grpc_addr", c.OTLPGRPCAddr}} {
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "0" {
+			continue
+		}
+		if other, ok := seen[a.addr]; ok {
+			bad(a.path, a.addr, "is already used by "+other+"; give each listener its own port")
+		}
+		seen[a.addr] = a.path
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout", c.ShutdownTimeout, "must be greater than zero (e.g. 30s)")
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", c.Log.Level, "is not a level (use debug, info, warn or error)")
+	}
+	switch c.Log.Format {
+	case "logfmt", "json":
+	default:
+		bad("log.format", c.Log.Format, "is not a format (use logfmt or json)")
+	}
+	if c.Meta.Driver != "sqlite" {
+		bad("meta.driver", c.Meta.Driver, "is not a supported driver (use sqlite)")
+	}
+
+	m := c.Metrics
+	positive := func(path string, ok bool, v any, example string) {
+		if !ok {
+			bad(path, v, "must be greater than zero (e.g. "+example+")")
+		}
+	}
+	positive("metrics.retention_time", m.RetentionTime > 0, m.RetentionTime, "15d")
+	positive("metrics.query_timeout", m.QueryTimeout > 0, m.QueryTimeout, "2m")
+	positive("metrics.lookback_delta", m.LookbackDelta > 0, m.LookbackDelta, "5m")
+	positive("metrics.query_max_samples", m.QueryMaxSamples > 0, m.QueryMaxSamples, "50000000")
+	positive("metrics.query_max_concurrency", m.QueryMaxConcurrency > 0, m.QueryMaxConcurrency, "20")
+	if m.RetentionSize < 0 {
+		bad("metrics.retention_size", m.RetentionSize, "must not be negative (0 means no size limit)")
+	}
+	if m.OutOfOrderWindow < 0 {
+		bad("metrics.out_of_order_window", m.OutOfOrderWindow, "must not be negative (0 refuses out-of-order samples)")
+	}
+	if m.SelfScrapeInterval < 0 {
+		bad("metrics.self_scrape_interval", m.SelfScrapeInterval, "must not be negative (0 disables self-scrape)")
+	}
+	if err := tenant.Validate(m.ScrapeTenant); err != nil {
+		bad("metrics.scrape_tenant", m.ScrapeTenant, "is not a tenant id: "+err.Error())
+	}
+
+	errs = append(errs, c.Limits.validate("limits")...)
+	for name, l := range c.TenantLimits {
+		if err := tenant.Validate(name); err != nil {
+			bad("tenant_limits."+name, name, "is not a tenant id: "+err.Error())
+		}
+		errs = append(errs, l.validate("tenant_limits."+name)...)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (l Limits) validate(prefix string) []error {
+	var errs []error
+	nonNegative := func(name string, ok bool, v any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s.%s: %v must not be negative (0 means unlimited)", prefix, name, fmtValue(v)))
+		}
+	}
+	nonNegative("max_request_body_bytes", l.MaxRequestBodyBytes >= 0, l.MaxRequestBodyBytes)
+	nonNegative("max_series", l.MaxSeries >= 0, l.MaxSeries)
+	nonNegative("max_labels_per_series", l.MaxLabelsPerSeries >= 0, l.MaxLabelsPerSeries)
+	nonNegative("max_label_name_length", l.MaxLabelNameLength >= 0, l.MaxLabelNameLength)
+	nonNegative("max_label_value_length", l.MaxLabelValueLength >= 0, l.MaxLabelValueLength)
+	nonNegative("ingest_samples_per_second", l.IngestSamplesPerSecond >= 0, l.IngestSamplesPerSecond)
+	nonNegative("ingest_burst_samples", l.IngestBurstSamples >= 0, l.IngestBurstSamples)
+	if l.IngestSamplesPerSecond > 0 && l.IngestBurstSamples == 0 {
+		errs = append(errs, fmt.Errorf("%s.ingest_burst_samples: 0 must be at least 1 when ingest_samples_per_second is set (e.g. twice the rate)", prefix))
+	}
+	return errs
+}
+
+func validateAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("is not a host:port address (e.g. 127.0.0.1:7070, or :0 for any free port)")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("has an invalid port (use 0 to 65535)")
+	}
+	return nil
+}
+
+func fmtValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q", fmt.Sprint(v))
+}

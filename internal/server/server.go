@@ -1,0 +1,382 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip gRPC messages
+
+	"github.com/miradorhq/mirador/internal/api"
+	"github.com/miradorhq/mirador/internal/auth"
+	"github.com/miradorhq/mirador/internal/buildinfo"
+	"github.com/miradorhq/mirador/internal/config"
+	"github.com/miradorhq/mirador/internal/ingest/otlp"
+	"github.com/miradorhq/mirador/internal/meta"
+	"github.com/miradorhq/mirador/internal/metrics"
+	"github.com/miradorhq/mirador/internal/tenant"
+)
+
+// ErrInsecure is returned by Start when a listener is reachable from other
+// hosts but no API key exists and --insecure was not given.
+var ErrInsecure = errors.New("refusing to serve off loopback without credentials")
+
+// Server is a running Mirador server.
+type Server struct {
+	cfg    *config.Config
+	logger *slog.Logger
+
+	listeners map[string]net.Listener // by name: http, otlp_http, otlp_grpc
+	http      *http.Server
+	otlpHTTP  *http.Server
+	grpc      *grpc.Server
+
+	meta    *meta.Store
+	auth    *auth.Authenticator
+	metrics *metrics.Engine
+
+	serving  bool // the listeners belong to the HTTP and gRPC servers
+	ready    atomic.Bool
+	serveErr chan error
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start binds the listeners, opens storage and starts serving. Addresses of
+// ":0" get free ports; Addr reports what was bound.
+func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
+	s := &Server{cfg: cfg, logger: logger, listeners: map[string]net.Listener{}, serveErr: make(chan error, 3)}
+	defer func() {
+		if err != nil {
+			_ = s.Shutdown(context.Background())
+		}
+	}()
+
+	dsn := cfg.Meta.DSN
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, "meta.db")
+	}
+	if s.meta, err = meta.Open(ctx, meta.Options{Driver: cfg.Meta.Driver, DSN: dsn}); err != nil {
+		return nil, err
+	}
+	tenants, keys := auth.NewTenants(s.meta), auth.NewKeys(s.meta)
+	if err := s.checkExposure(ctx, keys); err != nil {
+		return nil, err
+	}
+	for _, l := range listenerAddrs(cfg) {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen for %s on %s: %w", l.name, l.addr, err)
+		}
+		s.listeners[l.name] = ln
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "mirador_build_info",
+			Help:        "Always 1; labels describe the running binary.",
+			ConstLabels: prometheus.Labels{"version": buildinfo.Version, "revision": buildinfo.Revision, "goversion": buildinfo.GoVersion},
+		}, func() float64 { return 1 }),
+	)
+	s.auth = auth.NewAuthenticator(tenants, keys, reg)
+
+	s.metrics, err = metrics.Open(ctx, metrics.Options{
+		Dir:                 filepath.Join(cfg.DataDir, "metrics"),
+		RetentionTime:       cfg.Metrics.RetentionTime.Std(),
+		RetentionSize:       int64(cfg.Metrics.RetentionSize),
+		OutOfOrderWindow:    cfg.Metrics.OutOfOrderWindow.Std(),
+		QueryTimeout:        cfg.Metrics.QueryTimeout.Std(),
+		QueryMaxSamples:     cfg.Metrics.QueryMaxSamples,
+		QueryMaxConcurrency: cfg.Metrics.QueryMaxConcurrency,
+		LookbackDelta:       cfg.Metrics.LookbackDelta.Std(),
+		Limits:              func(t string) metrics.Limits { return metricsLimits(cfg.LimitsFor(t)) },
+		Prometheus:          cfg.Metrics.Prometheus,
+		ScrapeTenant:        cfg.Metrics.ScrapeTenant,
+		SelfScrapeAddr:      s.selfScrapeAddr(),
+		SelfScrapeInterval:  cfg.Metrics.SelfScrapeInterval.Std(),
+		ListenAddr:          s.Addr("http"),
+		BuildInfo: metrics.BuildInfo{
+			Version: buildinfo.Version, Revision: buildinfo.Revision, Branch: buildinfo.Branch,
+			BuildDate: buildinfo.Date, GoVersion: buildinfo.GoVersion,
+		},
+		Logger:     logger,
+		Registerer: reg,
+		Gatherer:   reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open metrics engine: %w", err)
+	}
+
+	receiver := otlp.NewReceiver(otlp.Options{
+		Metrics: otlp.MetricsConsumerFunc(func(ctx context.Context, md pmetric.Metrics) (otlp.Result, error) {
+			res, err := s.metrics.ConsumeOTLP(ctx, md)
+			if errors.Is(err, metrics.ErrClosed) {
+				err = fmt.Errorf("%w: %v", otlp.ErrUnavailable, err)
+			}
+			return otlp.Result{Rejected: res.Rejected, Message: res.Message}, err
+		}),
+		BodyLimit: func(ctx context.Context) int64 {
+			id, _ := tenant.FromContext(ctx)
+			return int64(cfg.LimitsFor(id).MaxRequestBodyBytes)
+		},
+		Logger:     logger.With("component", "otlp"),
+		Registerer: reg,
+	})
+
+	s.http = &http.Server{
+		Handler: api.NewHandler(api.Options{
+			Authenticator: s.auth, Tenants: tenants, Keys: keys,
+			Metrics: s.metrics, OTLP: receiver,
+			Ready:   s.readiness,
+			Version: buildinfo.Version, Gatherer: reg, Registerer: reg,
+			Logger: logger,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	s.otlpHTTP = &http.Server{
+		Handler:           s.auth.Require(auth.ScopeIngest, receiver.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(grpcMaxMessage(cfg)),
+		grpc.UnaryInterceptor(grpcAuth(s.auth, auth.ScopeIngest)),
+	)
+	receiver.RegisterGRPC(s.grpc)
+
+	s.serving = true
+	s.serve("http", func(ln net.Listener) error { return s.http.Serve(ln) })
+	s.serve("otlp_http", func(ln net.Listener) error { return s.otlpHTTP.Serve(ln) })
+	s.serve("otlp_grpc", func(ln net.Listener) error { return s.grpc.Serve(ln) })
+	s.ready.Store(true)
+	return s, nil
+}
+
+// serve runs fn on the named listener, if it is bound, and logs its address.
+func (s *Server) serve(name string, fn func(net.Listener) error) {
+	ln, ok := s.listeners[name]
+	if !ok {
+		return
+	}
+	s.logger.Info("listening", "listener", name, "addr", ln.Addr().String())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
+			s.serveErr <- fmt.Errorf("serve %s on %s: %w", name, ln.Addr(), err)
+		}
+	}()
+}
+
+// Addr returns the bound address of listener name (http, otlp_http,
+// otlp_grpc), or "" if it is disabled.
+func (s *Server) Addr(name string) string {
+	if ln, ok := s.listeners[name]; ok {
+		return ln.Addr().String()
+	}
+	return ""
+}
+
+// Errors delivers a listener's failure while serving.
+func (s *Server) Errors() <-chan error { return s.serveErr }
+
+func (s *Server) readiness() error {
+	if !s.ready.Load() {
+		return errors.New("starting or shutting down")
+	}
+	return nil
+}
+
+// listenerAddrs lists the enabled listeners and their configured addresses.
+func listenerAddrs(cfg *config.Config) []struct{ name, addr string } {
+	var out []struct{ name, addr string }
+	for _, l := range []struct{ name, addr string }{{"http", cfg.HTTPAddr}, {"otlp_http", cfg.OTLPHTTPAddr}, {"otlp_grpc", cfg.OTLPGRPCAddr}} {
+		if l.addr != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// checkExposure enforces secure-by-default before anything is bound: a
+// listener reachable from other hosts needs an API key to exist, or an
+// explicit --insecure.
+func (s *Server) checkExposure(ctx context.Context, keys *auth.Keys) error {
+	var exposed []string
+	for _, l := range listenerAddrs(s.cfg) {
+		if !loopbackOnly(ctx, l.addr) {
+			exposed = append(exposed, fmt.Sprintf("%s on %s", l.name, l.addr))
+		}
+	}
+	if len(exposed) == 0 {
+		return nil
+	}
+	anyKey, err := keys.AnyActive(ctx)
+	if err != nil {
+		return fmt.Errorf("check API keys: %w", err)
+	}
+	switch {
+	case anyKey:
+		return nil
+	case s.cfg.Insecure:
+		s.logger.Warn("serving off loopback without authentication because --insecure is set", "listeners", exposed)
+		return nil
+	}
+	return fmt.Errorf("%w: %s can be reached from other hosts and no API key exists; create one first with 'mirador keys create --tenant default --scope admin --data-dir %s', bind to 127.0.0.1, or pass --insecure to serve without authentication",
+		ErrInsecure, strings.Join(exposed, ", "), s.cfg.DataDir)
+}
+
+// loopbackOnly reports whether a listen address binds loopback interfaces
+// only. An empty host or a wildcard binds every interface; a host name
+// counts as loopback only if every address it resolves to is.
+func loopbackOnly(ctx context.Context, addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IP.IsLoopback() {
+			return false
+		}
+	}
+	return true
+}
+
+// selfScrapeAddr is where the scraper reaches our own /metrics: the main
+// listener, through loopback when it is bound to every interface.
+func (s *Server) selfScrapeAddr() string {
+	ln, ok := s.listeners["http"]
+	if !ok {
+		return ""
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	if addr.IP.IsUnspecified() {
+		if addr.IP.To4() != nil {
+			return net.JoinHostPort("127.0.0.1", fmt.Sprint(addr.Port))
+		}
+		return net.JoinHostPort("::1", fmt.Sprint(addr.Port))
+	}
+	return addr.String()
+}
+
+// Shutdown stops accepting, drains in-flight requests until ctx ends, then
+// flushes and closes storage. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.ready.Store(false)
+		var errs []error
+		for _, srv := range []*http.Server{s.http, s.otlpHTTP} {
+			if srv != nil {
+				if err := srv.Shutdown(ctx); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if s.grpc != nil {
+			stopped := make(chan struct{})
+			go func() { s.grpc.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-ctx.Done():
+				s.grpc.Stop()
+			}
+		}
+		if !s.serving {
+			for _, ln := range s.listeners {
+				_ = ln.Close()
+			}
+		}
+		s.wg.Wait()
+		if s.metrics != nil {
+			if err := s.metrics.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.auth != nil {
+			_ = s.auth.Close()
+		}
+		if s.meta != nil {
+			if err := s.meta.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.stopErr = errors.Join(errs...)
+	})
+	return s.stopErr
+}
+
+// Run starts a server and serves until ctx is cancelled (SIGINT/SIGTERM in
+// main), then shuts down gracefully within cfg.ShutdownTimeout.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	s, err := Start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	case serveErr = <-s.Errors():
+		logger.Error("listener failed; shutting down", "err", serveErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Std())
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		return errors.Join(serveErr, fmt.Errorf("shutdown: %w", err))
+	}
+	logger.Info("stopped")
+	return serveErr
+}
+
+func metricsLimits(l config.Limits) metrics.Limits {
+	return metrics.Limits{
+		MaxBodyBytes:        int64(l.MaxRequestBodyBytes),
+		MaxSeries:           l.MaxSeries,
+		MaxLabelsPerSeries:  l.MaxLabelsPerSeries,
+		MaxLabelNameLength:  l.MaxLabelNameLength,
+		MaxLabelValueLength: l.MaxLabelValueLength,
+		SamplesPerSecond:    l.IngestSamplesPerSecond,
+		BurstSamples:        l.IngestBurstSamples,
+	}
+}
+
+// grpcMaxMessage is the largest body any tenant may send, as gRPC checks
+// message size before it knows the tenant.
+func grpcMaxMessage(cfg *config.Config) int {
+	largest := cfg.Limits.MaxRequestBodyBytes
+	for _, l := range cfg.TenantLimits {
+		if l.MaxRequestBodyBytes == 0 {
+			return math.MaxInt32
+		}
+		largest = max(largest, l.MaxRequestBodyBytes)
+	}
+	if largest == 0 || largest > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int(largest)
+}
