@@ -11,15 +11,18 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/timestamp"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
 )
 
 // maxAhead is how far in the future a sample may be, as in Prometheus.
 const maxAhead = 10 * time.Minute
 
-// ingestAppender appends one request's samples to a tenant's TSDB, enforcing
-// the tenant's limits. A sample that may not be stored is recorded in
-// rejected and skipped (Append returns 0, nil), so the rest of the batch is
-// kept; only storage failures are returned as errors.
+// ingestAppender appends one request's samples to a tenant's TSDB. A sample
+// that may not be stored (its series breaks the tenant's limits, it is out
+// of order or too far ahead) is recorded in rejected and skipped (Append
+// returns 0, nil), so the rest of the batch is kept; only storage failures
+// are returned as errors. Series are validated by seriesGate when the TSDB
+// creates them, so samples of existing series pay for no validation.
 type ingestAppender struct {
 	app     storage.AppenderV2
 	t       *tenantDB
@@ -49,13 +52,6 @@ func (t *tenantDB) ingestAppender(ctx context.Context) *ingestAppender {
 }
 
 func (a *ingestAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AOptions) (storage.SeriesRef, error) {
-	// A known ref means this request already validated the series.
-	if ref == 0 {
-		if err := a.t.limits.checkSeries(ls); err != nil {
-			a.rejected.add(err.why, err.detail, ls)
-			return 0, nil
-		}
-	}
 	if ref != 0 && ref == a.lastRef && t <= a.lastT {
 		switch {
 		case t == a.lastT:
@@ -118,6 +114,8 @@ func classify(err error) (reason, string, bool) {
 	switch {
 	case errors.As(err, &se):
 		return se.why, se.detail, true
+	case errors.Is(err, tsdb.ErrInvalidSample): // empty label set, repeated label name
+		return reasonInvalidLabels, err.Error(), true
 	case errors.Is(err, storage.ErrOutOfOrderSample):
 		return reasonOutOfOrder, "sample is older than the newest one of its series; set metrics.out_of_order_window to accept late samples", true
 	case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds):

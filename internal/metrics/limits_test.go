@@ -1,10 +1,13 @@
 package metrics
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb"
 )
 
 func TestCheckSeries(t *testing.T) {
@@ -50,5 +53,19 @@ func TestRejectionSummaryIsBoundedAndNamesEachReason(t *testing.T) {
 	}
 	if len(s) > 1000 {
 		t.Errorf("summary grew to %d bytes", len(s))
+	}
+}
+
+func TestClassifyTSDBRefusals(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("empty labelset: %w", tsdb.ErrInvalidSample),
+		fmt.Errorf(`label name "a" is not unique: %w`, tsdb.ErrInvalidSample),
+	} {
+		if why, _, ok := classify(err); !ok || why != reasonInvalidLabels {
+			t.Errorf("classify(%v) = %s, %v; want invalid_labels", err, why, ok)
+		}
+	}
+	if _, _, ok := classify(errors.New("disk full")); ok {
+		t.Error("a storage failure was classified as a sample's fault")
 	}
 }

@@ -17,7 +17,6 @@ import (
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -185,48 +184,66 @@ func RetryAfterSeconds(d time.Duration) string {
 	return strconv.FormatInt(max(s, 1), 10)
 }
 
-// writeV1 stores a remote-write 1.0 message. Exemplars ride on the series'
-// last sample, as AppenderV2 expects.
+// writeV1 stores a remote-write 1.0 message in one pass: it decodes and
+// appends, then takes the samples from the tenant's ingest rate before
+// committing. A body that does not decode, or a request over the rate, is
+// rolled back and stores nothing. Exemplars ride on the series' last
+// sample, as AppenderV2 expects.
 func writeV1(ctx context.Context, t *tenantDB, body []byte) (*ingestAppender, error) {
-	var req prompb.WriteRequest
-	if err := req.Unmarshal(body); err != nil {
-		return nil, decodeError{fmt.Errorf("decode remote write 1.0 message (prometheus.WriteRequest): %w", err)}
-	}
-	n := 0
-	for i := range req.Timeseries {
-		n += len(req.Timeseries[i].Samples) + len(req.Timeseries[i].Histograms)
-	}
-	if err := t.admit(n); err != nil {
-		return nil, err
-	}
 	a := t.ingestAppender(ctx)
-	b := labels.NewScratchBuilder(16)
+	d := v1Decoders.Get().(*v1Series)
+	defer v1Decoders.Put(d)
 	var exemplars []exemplar.Exemplar
-	for i := range req.Timeseries {
-		ts := &req.Timeseries[i]
-		ls := ts.ToLabels(&b, nil)
-		exemplars = exemplars[:0]
-		for _, ep := range ts.Exemplars {
-			exemplars = append(exemplars, ep.ToExemplar(&b, nil))
+	var storeErr error // a storage failure, as opposed to a malformed body
+	seen := 0
+	err := forEachSeriesV1(body, func(msg []byte) error {
+		ls, samples, full, err := d.decode(msg)
+		if err != nil {
+			return fmt.Errorf("time series: %w", err)
 		}
-		if err := appendSeries(a, ls, len(ts.Samples), len(ts.Histograms), exemplars,
-			func(i int) (int64, int64, float64) { return 0, ts.Samples[i].Timestamp, ts.Samples[i].Value },
+		if full == nil {
+			seen += len(samples)
+			var ref storage.SeriesRef
+			for _, s := range samples {
+				if ref, storeErr = a.Append(ref, ls, 0, s.Timestamp, s.Value, nil, nil, storage.AOptions{}); storeErr != nil {
+					return storeErr
+				}
+			}
+			return nil
+		}
+		seen += len(full.Samples) + len(full.Histograms)
+		exemplars = exemplars[:0]
+		for _, ep := range full.Exemplars {
+			exemplars = append(exemplars, ep.ToExemplar(&d.b, nil))
+		}
+		storeErr = appendSeries(a, ls, len(full.Samples), len(full.Histograms), exemplars,
+			func(i int) (int64, int64, float64) { return 0, full.Samples[i].Timestamp, full.Samples[i].Value },
 			func(i int, opts storage.AOptions, ref storage.SeriesRef) (storage.SeriesRef, error) {
-				hp := ts.Histograms[i]
+				hp := full.Histograms[i]
 				if hp.IsFloatHistogram() {
 					return a.Append(ref, ls, 0, hp.Timestamp, 0, nil, hp.ToFloatHistogram(), opts)
 				}
 				return a.Append(ref, ls, 0, hp.Timestamp, 0, hp.ToIntHistogram(), nil, opts)
-			}, storage.AOptions{}); err != nil {
-			_ = a.Rollback()
-			return nil, err
-		}
+			}, storage.AOptions{})
+		return storeErr
+	})
+	switch {
+	case err != nil && storeErr == nil:
+		err = decodeError{fmt.Errorf("decode remote write 1.0 message (prometheus.WriteRequest): %w", err)}
+	case err == nil:
+		err = t.admit(seen)
+	}
+	if err != nil {
+		_ = a.Rollback()
+		return nil, err
 	}
 	if err := a.Commit(); err != nil {
 		return nil, fmt.Errorf("commit samples: %w", err)
 	}
 	return a, nil
 }
+
+var v1Decoders = sync.Pool{New: func() any { return &v1Series{b: labels.NewScratchBuilder(16)} }}
 
 // writeV2 stores a remote-write 2.0 message, with its symbols table,
 // metadata and start timestamps.

@@ -21,7 +21,7 @@ type tenantDB struct {
 	stats   *tsdb.DBStats
 	limits  Limits
 	limiter *rate.Limiter // nil when the ingest rate is unlimited
-	series  *seriesLimiter
+	series  *seriesGate
 	// oooWindow is metrics.out_of_order_window in milliseconds.
 	oooWindow int64
 
@@ -36,7 +36,7 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 		dir:       dir,
 		stats:     tsdb.NewDBStats(),
 		limits:    limits,
-		series:    &seriesLimiter{max: int64(limits.MaxSeries)},
+		series:    &seriesGate{limits: limits},
 		oooWindow: o.OutOfOrderWindow.Milliseconds(),
 	}
 	if limits.SamplesPerSecond > 0 {
@@ -63,23 +63,32 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 	return t, nil
 }
 
-// seriesLimiter counts the head's series and refuses new ones beyond max.
-// The TSDB calls it under its own locks, so it only touches atomics.
-type seriesLimiter struct {
-	max     int64
+// seriesGate decides, when the TSDB is about to create a series, whether
+// it may: its labels must be valid and within the tenant's limits, and the
+// tenant under limits.max_series. Every ingest path (remote write, OTLP,
+// scrape) creates series through it. The TSDB calls it under its own locks,
+// so it only reads immutable state and atomics.
+type seriesGate struct {
+	limits  Limits
 	active  atomic.Int64
-	enforce atomic.Bool
+	enforce atomic.Bool // off while the WAL is replayed: those series were accepted before
 }
 
-func (s *seriesLimiter) PreCreation(labels.Labels) error {
-	if s.max > 0 && s.enforce.Load() && s.active.Load() >= s.max {
-		return &seriesError{reasonMaxSeries, fmt.Sprintf("tenant has reached limits.max_series (%d active series); new series are refused until old ones leave the head or the limit is raised", s.max)}
+func (g *seriesGate) PreCreation(ls labels.Labels) error {
+	if !g.enforce.Load() {
+		return nil
+	}
+	if err := g.limits.checkSeries(ls); err != nil {
+		return err
+	}
+	if max := int64(g.limits.MaxSeries); max > 0 && g.active.Load() >= max {
+		return &seriesError{reasonMaxSeries, fmt.Sprintf("tenant has reached limits.max_series (%d active series); new series are refused until old ones leave the head or the limit is raised", max)}
 	}
 	return nil
 }
 
-func (s *seriesLimiter) PostCreation(labels.Labels) { s.active.Add(1) }
+func (g *seriesGate) PostCreation(labels.Labels) { g.active.Add(1) }
 
-func (s *seriesLimiter) PostDeletion(m map[chunks.HeadSeriesRef]labels.Labels) {
-	s.active.Add(-int64(len(m)))
+func (g *seriesGate) PostDeletion(m map[chunks.HeadSeriesRef]labels.Labels) {
+	g.active.Add(-int64(len(m)))
 }

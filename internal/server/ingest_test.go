@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +271,52 @@ func TestSelfScrape(t *testing.T) {
 		return c.query(t, `up{job="mirador"}`)[`up{instance="`+s.Addr("http")+`", job="mirador"}`] == 1
 	})
 	eventually(t, 20*time.Second, "self-metrics", func() bool { return len(c.query(t, `mirador_build_info{job="mirador"}`)) == 1 })
+}
+
+func TestScrapeWithFileServiceDiscovery(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "discovered_gauge", Help: "A gauge."})
+	reg.MustRegister(g)
+	g.Set(7)
+	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer target.Close()
+
+	dir := t.TempDir()
+	sd := dir + "/targets.json"
+	if err := os.WriteFile(sd, []byte(`[{"targets":["`+strings.TrimPrefix(target.URL, "http://")+`"],"labels":{"env":"test"}}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, `
+metrics:
+  scrape_configs:
+    - job_name: files
+      scrape_interval: 1s
+      scrape_timeout: 1s
+      file_sd_configs:
+        - files: ["`+sd+`"]
+`)
+	c := client{base: httpBase(s)}
+	eventually(t, 20*time.Second, "a target found through file SD", func() bool {
+		return c.query(t, `discovered_gauge{job="files",env="test"}`)[`discovered_gauge{env="test", instance="`+strings.TrimPrefix(target.URL, "http://")+`", job="files"}`] == 7
+	})
+	status, body := c.get(t, "/prometheus/api/v1/metadata", url.Values{"metric": {"discovered_gauge"}})
+	if status != 200 || !contains(body, `"type":"gauge"`) || !contains(body, `"help":"A gauge."`) {
+		t.Errorf("metadata: %d %s", status, body)
+	}
+}
+
+func TestExemplarsFromRemoteWrite(t *testing.T) {
+	s := testServer(t, "")
+	now := time.Now()
+	ts := timeSeries("checkout_requests_total", 3, now)
+	ts.Exemplars = []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: "4bf92f3577b34da6a3ce929d0e0e4736"}}, Value: 1, Timestamp: now.UnixMilli()}}
+	if _, err := remoteWriteClient(t, s, "", remoteapi.WriteV1MessageType).Store(context.Background(), writeRequest(t, ts), 0); err != nil {
+		t.Fatal(err)
+	}
+	status, body := (client{base: httpBase(s)}).get(t, "/prometheus/api/v1/query_exemplars", url.Values{
+		"query": {"checkout_requests_total"}, "start": {fmt.Sprint(now.Add(-time.Minute).Unix())}, "end": {fmt.Sprint(now.Add(time.Minute).Unix())},
+	})
+	if status != 200 || !contains(body, "4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Errorf("query_exemplars: %d %s", status, body)
+	}
 }
