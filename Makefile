@@ -35,6 +35,7 @@ test-short:
 fuzz:
 	$(GO) test ./internal/metrics -run '^$$' -fuzz FuzzRemoteWriteV1 -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/metrics -run '^$$' -fuzz FuzzRemoteWriteV2 -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/metrics -run '^$$' -fuzz FuzzDecodeV1MatchesGogo -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest/otlp -run '^$$' -fuzz FuzzOTLPMetricsHTTP -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz FuzzConfigFile -fuzztime $(FUZZTIME)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -59,6 +60,7 @@ var routeTable = append([]route{
 	{name: "createKey", method: "POST", path: "/api/v1/keys", scope: auth.ScopeAdmin, tag: "auth", summary: "Create an API key; the secret is in this response only", doc: createKeyDoc},
 	{name: "revokeKey", method: "DELETE", path: "/api/v1/keys/{id}", scope: auth.ScopeAdmin, tag: "auth", summary: "Revoke an API key", doc: revokeKeyDoc},
 	{name: "apiNotFound", path: "/api/v1/"},
+	{name: "pprof", path: "/debug/pprof/", scope: auth.ScopeAdmin},
 	{name: "remoteWrite", method: "POST", path: PrometheusPrefix + "/write", scope: auth.ScopeIngest, tag: "prometheus", summary: "Prometheus remote write 1.0 and 2.0 (snappy protobuf)", doc: remoteWriteDoc},
 	{name: "otlpMetrics", method: "POST", path: PrometheusPrefix + "/otlp/v1/metrics", scope: auth.ScopeIngest, tag: "prometheus", summary: "OTLP/HTTP metrics (protobuf or JSON, gzip), as on the OTLP port", doc: otlpDoc},
 	{name: "prometheusAPI", path: PrometheusPrefix + "/", scope: auth.ScopeRead},
@@ -81,6 +83,7 @@ func (o Options) handlers() map[string]http.Handler {
 		"apiNotFound": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no endpoint %s %s: see /api/v1/openapi.json", r.Method, r.URL.Path)
 		}),
+		"pprof":         profiling(),
 		"remoteWrite":   o.Metrics.RemoteWriteHandler(),
 		"otlpMetrics":   o.OTLP.MetricsHandler(),
 		"prometheusAPI": o.Metrics.PrometheusAPI(PrometheusPrefix),
@@ -120,6 +123,18 @@ func NewHandler(o Options) http.Handler {
 		}
 		mux.Handle(pattern, h)
 	}
+	return mux
+}
+
+// profiling serves Go's profiles (CPU, heap, goroutines, traces) for
+// `go tool pprof http://host:7070/debug/pprof/profile`.
+func profiling() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

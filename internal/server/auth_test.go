@@ -101,6 +101,8 @@ func TestAuthAndTenantIsolation(t *testing.T) {
 		{"read key cannot list keys", client{base: base, key: keys["readA"]}, "GET", "/api/v1/keys", nil, 403, `needs the \"admin\" scope`},
 		{"non-admin cannot pick another tenant", client{base: base, key: keys["readA"], tenantID: "team-b"}, "GET", "/prometheus/api/v1/query", q, 403, "X-Scope-OrgID"},
 		{"admin naming an unknown tenant", client{base: base, key: keys["admin"], tenantID: "nobody"}, "GET", "/prometheus/api/v1/query", q, 400, "mirador tenants create"},
+		{"read key cannot profile", client{base: base, key: keys["readA"]}, "GET", "/debug/pprof/", nil, 403, `needs the \"admin\" scope`},
+		{"admin may profile", client{base: base, key: keys["admin"]}, "GET", "/debug/pprof/", nil, 200, "goroutine"},
 		{"health needs no key", client{base: base}, "GET", "/-/healthy", nil, 200, "Healthy"},
 		{"own metrics need no key", client{base: base}, "GET", "/metrics", nil, 200, "mirador_auth_requests_total"},
 	} {
