@@ -63,15 +63,7 @@ func TestAuthAndTenantIsolation(t *testing.T) {
 		"readB":   {"team-b", []auth.Scope{auth.ScopeRead}},
 		"admin":   {"default", []auth.Scope{auth.ScopeAdmin}},
 	})
-	cfg, err := config.Load([]string{"--data-dir", dir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--metrics.self-scrape-interval", "0s"}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(context.Background(), cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := testServerIn(t, dir, "")
 	base := httpBase(s)
 	now := time.Now()
 

@@ -24,7 +24,13 @@ import (
 // dir. file, if not empty, is the YAML config; args are server flags.
 func testServer(t *testing.T, file string, args ...string) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	return testServerIn(t, t.TempDir(), file, args...)
+}
+
+// testServerIn is testServer on a given data dir, e.g. one where
+// createKeys has made keys.
+func testServerIn(t *testing.T, dir, file string, args ...string) *Server {
+	t.Helper()
 	base := []string{"--data-dir", dir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0",
 		"--metrics.self-scrape-interval", "0s", "--shutdown-timeout", "10s"}
 	if file != "" {

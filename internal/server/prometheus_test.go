@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/miradorhq/mirador/internal/auth"
-	"github.com/miradorhq/mirador/internal/config"
 )
 
 // TestRealPrometheusRemoteWrite runs Debian's prometheus server (installed
@@ -37,15 +36,7 @@ func TestRealPrometheusRemoteWrite(t *testing.T) {
 		tenant string
 		scopes []auth.Scope
 	}{"prometheus": {"ops", []auth.Scope{auth.ScopeIngest}}, "grafana": {"ops", []auth.Scope{auth.ScopeRead}}})
-	cfg, err := config.Load([]string{"--data-dir", dir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "", "--otlp-grpc-addr", "", "--metrics.self-scrape-interval", "0s"}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(context.Background(), cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := testServerIn(t, dir, "")
 
 	promDir := t.TempDir()
 	promCfg := filepath.Join(promDir, "prometheus.yml")

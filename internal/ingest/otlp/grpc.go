@@ -24,7 +24,6 @@ type grpcMetrics struct {
 }
 
 func (g *grpcMetrics) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	resp := pmetricotlp.NewExportResponse()
 	res, err := g.r.opts.Metrics.ConsumeMetrics(ctx, req.Metrics())
 	if err != nil {
 		code := consumerStatus(err)
@@ -39,15 +38,9 @@ func (g *grpcMetrics) Export(ctx context.Context, req pmetricotlp.ExportRequest)
 				st = withInfo
 			}
 		}
-		return resp, st.Err()
+		return pmetricotlp.NewExportResponse(), st.Err()
 	}
-	outcome := "ok"
-	if res.Rejected > 0 || res.Message != "" {
-		ps := resp.PartialSuccess()
-		ps.SetRejectedDataPoints(res.Rejected)
-		ps.SetErrorMessage(res.Message)
-		outcome = "partial"
-	}
+	resp, outcome := exportResponse(res)
 	g.r.requests.WithLabelValues("metrics", "grpc", outcome).Inc()
 	return resp, nil
 }

@@ -149,14 +149,7 @@ func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) string
 		return outcomeOf(status)
 	}
 
-	resp := pmetricotlp.NewExportResponse()
-	outcome := "ok"
-	if res.Rejected > 0 || res.Message != "" {
-		ps := resp.PartialSuccess()
-		ps.SetRejectedDataPoints(res.Rejected)
-		ps.SetErrorMessage(res.Message)
-		outcome = "partial"
-	}
+	resp, outcome := exportResponse(res)
 	var out []byte
 	if format == formatJSON {
 		out, err = resp.MarshalJSON()
@@ -171,6 +164,18 @@ func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) string
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return outcome
+}
+
+// exportResponse reports a consumer's result as OTLP partial success.
+func exportResponse(res Result) (pmetricotlp.ExportResponse, string) {
+	resp := pmetricotlp.NewExportResponse()
+	if res.Rejected == 0 && res.Message == "" {
+		return resp, "ok"
+	}
+	ps := resp.PartialSuccess()
+	ps.SetRejectedDataPoints(res.Rejected)
+	ps.SetErrorMessage(res.Message)
+	return resp, "partial"
 }
 
 type format string
