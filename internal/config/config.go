@@ -53,6 +53,7 @@ type Metrics struct {
 	RetentionTime       Duration `yaml:"retention_time" help:"How long samples are kept."`
 	RetentionSize       Bytes    `yaml:"retention_size" help:"Maximum TSDB size per tenant before the oldest blocks are deleted; 0 means no size limit."`
 	OutOfOrderWindow    Duration `yaml:"out_of_order_window" help:"How far behind the newest sample an out-of-order sample is still accepted; 0 refuses them."`
+	FloatChunkEncoding  string   `yaml:"float_chunk_encoding" help:"Chunk encoding of float samples: xor (readable by every Prometheus tool) or xor2 (Prometheus 3.15+, smaller when values often repeat)."`
 	QueryTimeout        Duration `yaml:"query_timeout" help:"Maximum time a PromQL query may run."`
 	QueryMaxSamples     int      `yaml:"query_max_samples" help:"Maximum samples a single PromQL query may load into memory."`
 	QueryMaxConcurrency int      `yaml:"query_max_concurrency" help:"Maximum PromQL queries evaluated at once; others wait."`
@@ -94,6 +95,7 @@ func Default() *Config {
 		Meta:            Meta{Driver: "sqlite"},
 		Metrics: Metrics{
 			RetentionTime:       Duration(15 * 24 * time.Hour),
+			FloatChunkEncoding:  "xor",
 			QueryTimeout:        Duration(2 * time.Minute),
 			QueryMaxSamples:     50_000_000,
 			QueryMaxConcurrency: 20,

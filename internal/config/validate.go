@@ -79,6 +79,9 @@ func (c *Config) Validate() error {
 	if m.SelfScrapeInterval < 0 {
 		bad("metrics.self_scrape_interval", m.SelfScrapeInterval, "must not be negative (0 disables self-scrape)")
 	}
+	if m.FloatChunkEncoding != "xor" && m.FloatChunkEncoding != "xor2" {
+		bad("metrics.float_chunk_encoding", m.FloatChunkEncoding, "is not an encoding (use xor2 or xor)")
+	}
 	if err := tenant.Validate(m.ScrapeTenant); err != nil {
 		bad("metrics.scrape_tenant", m.ScrapeTenant, "is not a tenant id: "+err.Error())
 	}

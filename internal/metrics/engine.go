@@ -28,6 +28,7 @@ type Options struct {
 	RetentionTime       time.Duration // required
 	RetentionSize       int64         // per tenant; 0 = no size limit
 	OutOfOrderWindow    time.Duration // 0 refuses out-of-order samples
+	XOR2                bool          // encode float chunks with XOR2 instead of XOR
 	QueryTimeout        time.Duration
 	QueryMaxSamples     int
 	QueryMaxConcurrency int

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/chunks"
 	"github.com/prometheus/prometheus/util/compression"
 	"golang.org/x/time/rate"
@@ -47,6 +49,10 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 	opts.RetentionDuration = o.RetentionTime.Milliseconds()
 	opts.MaxBytes = o.RetentionSize
 	opts.OutOfOrderTimeWindow = o.OutOfOrderWindow.Milliseconds()
+	opts.MaxBlockDuration = maxBlockDuration(o.RetentionTime).Milliseconds()
+	if o.XOR2 {
+		opts.FloatChunkEncoding = chunkenc.EncXOR2
+	}
 	opts.WALCompression = compression.Snappy
 	opts.EnableExemplarStorage = true
 	opts.MaxExemplars = 100_000
@@ -61,6 +67,13 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 	// to new series only from now on.
 	t.series.enforce.Store(true)
 	return t, nil
+}
+
+// maxBlockDuration is how long compaction lets blocks grow, as Prometheus's
+// server sets it: a tenth of the retention, between 2h and 31d. Larger
+// blocks share one index across more samples.
+func maxBlockDuration(retention time.Duration) time.Duration {
+	return min(max(retention/10, 2*time.Hour), 31*24*time.Hour)
 }
 
 // seriesGate decides, when the TSDB is about to create a series, whether

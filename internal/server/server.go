@@ -102,6 +102,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 		RetentionTime:       cfg.Metrics.RetentionTime.Std(),
 		RetentionSize:       int64(cfg.Metrics.RetentionSize),
 		OutOfOrderWindow:    cfg.Metrics.OutOfOrderWindow.Std(),
+		XOR2:                cfg.Metrics.FloatChunkEncoding == "xor2",
 		QueryTimeout:        cfg.Metrics.QueryTimeout.Std(),
 		QueryMaxSamples:     cfg.Metrics.QueryMaxSamples,
 		QueryMaxConcurrency: cfg.Metrics.QueryMaxConcurrency,
