@@ -78,12 +78,14 @@ func (a *ingestAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t i
 			return 0, nil
 		}
 	}
-	ref, err := a.app.Append(ref, ls, st, t, v, h, fh, opts)
+	got, err := a.app.Append(ref, ls, st, t, v, h, fh, opts)
 	droppedExemplars := 0
 	if err != nil {
 		var partial *storage.AppendPartialError
 		if errors.As(err, &partial) {
 			droppedExemplars = len(partial.ExemplarErrors) // the sample itself was stored
+		} else if ref != 0 && ls.IsEmpty() && errors.Is(err, tsdb.ErrInvalidSample) {
+			return 0, errStaleRef
 		} else if why, detail, ok := classify(err); ok {
 			a.rejected.add(why, detail, ls)
 			return 0, nil
@@ -91,14 +93,14 @@ func (a *ingestAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t i
 			return 0, err
 		}
 	}
-	a.lastRef, a.lastT = ref, t
+	a.lastRef, a.lastT = got, t
 	if h != nil || fh != nil {
 		a.histograms++
 	} else {
 		a.floats++
 	}
 	a.exemplars += len(opts.Exemplars) - droppedExemplars
-	return ref, nil
+	return got, nil
 }
 
 func (a *ingestAppender) Commit() error   { return a.app.Commit() }
@@ -106,6 +108,10 @@ func (a *ingestAppender) Rollback() error { return a.app.Rollback() }
 
 // stored is the number of samples (floats and histograms) appended.
 func (a *ingestAppender) stored() int { return a.floats + a.histograms }
+
+// errStaleRef: a sample was appended by a reference without labels, and
+// the head no longer has that series. The caller retries with the labels.
+var errStaleRef = errors.New("series reference is no longer in the head")
 
 // classify maps a TSDB append error caused by the sample itself to a reason.
 func classify(err error) (reason, string, bool) {

@@ -98,6 +98,16 @@ func (r *rejections) add(why reason, detail string, ls labels.Labels) {
 	r.byReason[why] = &rejection{count: 1, detail: detail, example: truncate(ls.String(), 200)}
 }
 
+// nameSeries gives ls as the example of rejections recorded without
+// labels (samples appended by reference).
+func (r *rejections) nameSeries(ls labels.Labels) {
+	for _, x := range r.byReason {
+		if x.example == "{}" {
+			x.example = truncate(ls.String(), 200)
+		}
+	}
+}
+
 // summary describes the rejections, one clause per reason with an example,
 // bounded in size however many samples were rejected.
 func (r *rejections) summary(accepted int) string {

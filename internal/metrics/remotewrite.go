@@ -17,6 +17,7 @@ import (
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -197,20 +198,23 @@ func writeV1(ctx context.Context, t *tenantDB, body []byte) (*ingestAppender, er
 	var storeErr error // a storage failure, as opposed to a malformed body
 	seen := 0
 	err := forEachSeriesV1(body, func(msg []byte) error {
-		ls, samples, full, err := d.decode(msg)
+		key, samples, full, err := d.scan(msg)
 		if err != nil {
 			return fmt.Errorf("time series: %w", err)
 		}
 		if full == nil {
 			seen += len(samples)
-			var ref storage.SeriesRef
-			for _, s := range samples {
-				if ref, storeErr = a.Append(ref, ls, 0, s.Timestamp, s.Value, nil, nil, storage.AOptions{}); storeErr != nil {
-					return storeErr
+			ref := t.refs.get(key)
+			var ls labels.Labels
+			if ref == 0 {
+				if ls, err = d.labels(); err != nil {
+					return fmt.Errorf("time series labels: %w", err)
 				}
 			}
-			return nil
+			storeErr = appendSamplesV1(a, t.refs, d, key, ref, ls, samples)
+			return storeErr
 		}
+		ls := full.ToLabels(&d.b, nil)
 		seen += len(full.Samples) + len(full.Histograms)
 		exemplars = exemplars[:0]
 		for _, ep := range full.Exemplars {
@@ -241,6 +245,37 @@ func writeV1(ctx context.Context, t *tenantDB, body []byte) (*ingestAppender, er
 		return nil, fmt.Errorf("commit samples: %w", err)
 	}
 	return a, nil
+}
+
+// appendSamplesV1 appends the float samples of the series d last scanned:
+// by ref when refs knew its key (ls empty), else by its labels ls, caching
+// the reference the TSDB returns. Only storage failures are returned; the
+// labels of a cached key decoded once already, so they decode again.
+func appendSamplesV1(a *ingestAppender, refs *refCache, d *v1Series, key []byte, ref storage.SeriesRef, ls labels.Labels, samples []prompb.Sample) error {
+	for _, s := range samples {
+		rejected := a.rejected.total
+		got, err := a.Append(ref, ls, 0, s.Timestamp, s.Value, nil, nil, storage.AOptions{})
+		if errors.Is(err, errStaleRef) { // the head dropped the series since it was cached
+			refs.forget(key)
+			ls, _ = d.labels()
+			ref = 0
+			got, err = a.Append(0, ls, 0, s.Timestamp, s.Value, nil, nil, storage.AOptions{})
+		}
+		if err != nil {
+			return err
+		}
+		if a.rejected.total > rejected && ls.IsEmpty() {
+			ls, _ = d.labels() // name the series in the rejection report
+			a.rejected.nameSeries(ls)
+		}
+		if got != 0 {
+			if ref == 0 {
+				refs.put(key, got)
+			}
+			ref = got
+		}
+	}
+	return nil
 }
 
 var v1Decoders = sync.Pool{New: func() any { return &v1Series{b: labels.NewScratchBuilder(16)} }}

@@ -109,40 +109,81 @@ func forEachField(msg []byte, fn func(num protowire.Number, typ protowire.Type, 
 type v1Series struct {
 	b       labels.ScratchBuilder
 	samples []prompb.Sample
+	msg     []byte // the series last scanned
 }
 
-// decode parses msg. For the common shape it returns the labels and
-// samples (valid until the next call); a series with exemplars or
+// scan reads a TimeSeries message without building its labels. For the
+// common shape it returns the samples (valid until the next call) and key:
+// the bytes of the label fields, which identify the series exactly (nil
+// when the label fields are not contiguous). A series with exemplars or
 // histograms is returned whole in full instead, decoded by gogo.
-func (d *v1Series) decode(msg []byte) (ls labels.Labels, samples []prompb.Sample, full *prompb.TimeSeries, err error) {
-	d.b.Reset()
+func (d *v1Series) scan(msg []byte) (key []byte, samples []prompb.Sample, full *prompb.TimeSeries, err error) {
 	d.samples = d.samples[:0]
-	err = forEachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
-		switch {
-		case (num == fieldExemplars || num == fieldHistograms) && full == nil:
-			full = &prompb.TimeSeries{}
-		case num == fieldLabels && typ == protowire.BytesType && full == nil:
-			return d.label(b)
-		case num == fieldSamples && typ == protowire.BytesType && full == nil:
-			return d.sample(b)
-		case num == fieldLabels || num == fieldSamples:
-			if typ != protowire.BytesType {
-				return fmt.Errorf("field %d has wire type %d, want length-delimited", num, typ)
-			}
+	d.msg = msg
+	start, end, contiguous := -1, -1, true
+	for rest := msg; len(rest) > 0; {
+		at := len(msg) - len(rest)
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 {
+			return nil, nil, nil, errTruncated
 		}
-		return nil
-	})
-	if err != nil {
-		return labels.Labels{}, nil, nil, err
+		rest = rest[n:]
+		var b []byte
+		if typ == protowire.BytesType {
+			b, n = protowire.ConsumeBytes(rest)
+		} else if n, err = skipField(num, typ, rest); err != nil {
+			return nil, nil, nil, err
+		}
+		if n < 0 {
+			return nil, nil, nil, errTruncated
+		}
+		rest = rest[n:]
+		switch num {
+		case fieldLabels, fieldSamples:
+			if typ != protowire.BytesType {
+				return nil, nil, nil, fmt.Errorf("field %d has wire type %d, want length-delimited", num, typ)
+			}
+			if num == fieldSamples {
+				if full == nil {
+					if err := d.sample(b); err != nil {
+						return nil, nil, nil, err
+					}
+				}
+				continue
+			}
+			if start < 0 {
+				start = at
+			} else if end != at {
+				contiguous = false
+			}
+			end = len(msg) - len(rest)
+		case fieldExemplars, fieldHistograms:
+			full = &prompb.TimeSeries{}
+		}
 	}
 	if full != nil {
 		if err := full.Unmarshal(msg); err != nil {
-			return labels.Labels{}, nil, nil, err
+			return nil, nil, nil, err
 		}
-		return full.ToLabels(&d.b, nil), nil, full, nil
+		return nil, nil, full, nil
 	}
+	if start >= 0 && contiguous {
+		key = msg[start:end]
+	}
+	return key, d.samples, nil, nil
+}
+
+// labels builds the labels of the series last scanned.
+func (d *v1Series) labels() (labels.Labels, error) {
+	d.b.Reset()
+	err := forEachField(d.msg, func(num protowire.Number, _ protowire.Type, b []byte) error {
+		if num == fieldLabels {
+			return d.label(b)
+		}
+		return nil
+	})
 	d.b.Sort()
-	return d.b.Labels(), d.samples, nil, nil
+	return d.b.Labels(), err
 }
 
 // label and sample run once per label and per sample: they loop over the

@@ -17,12 +17,15 @@ func decodeWithMirador(body []byte) ([]decodedSeries, error) {
 	d := &v1Series{b: labels.NewScratchBuilder(8)}
 	var out []decodedSeries
 	err := forEachSeriesV1(body, func(msg []byte) error {
-		ls, samples, full, err := d.decode(msg)
+		_, samples, full, err := d.scan(msg)
 		if err != nil {
 			return err
 		}
+		var ls labels.Labels
 		if full != nil {
-			samples = full.Samples
+			ls, samples = full.ToLabels(&d.b, nil), full.Samples
+		} else if ls, err = d.labels(); err != nil {
+			return err
 		}
 		out = append(out, decodedSeries{ls.String(), append([]prompb.Sample(nil), samples...)})
 		return nil

@@ -24,6 +24,7 @@ type tenantDB struct {
 	limits  Limits
 	limiter *rate.Limiter // nil when the ingest rate is unlimited
 	series  *seriesGate
+	refs    *refCache // remote-write 1.0 label encodings → head series
 	// oooWindow is metrics.out_of_order_window in milliseconds.
 	oooWindow int64
 
@@ -39,6 +40,7 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 		stats:     tsdb.NewDBStats(),
 		limits:    limits,
 		series:    &seriesGate{limits: limits},
+		refs:      newRefCache(),
 		oooWindow: o.OutOfOrderWindow.Milliseconds(),
 	}
 	if limits.SamplesPerSecond > 0 {
@@ -56,6 +58,7 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 	opts.WALCompression = compression.Snappy
 	opts.EnableExemplarStorage = true
 	opts.MaxExemplars = 100_000
+	t.series.refs = t.refs
 	opts.SeriesLifecycleCallback = t.series
 	reg := prometheus.WrapRegistererWith(prometheus.Labels{"tenant": id}, o.Registerer)
 	db, err := tsdb.Open(dir, o.Logger.With("component", "tsdb", "tenant", id), reg, opts, t.stats)
@@ -83,6 +86,7 @@ func maxBlockDuration(retention time.Duration) time.Duration {
 // so it only reads immutable state and atomics.
 type seriesGate struct {
 	limits  Limits
+	refs    *refCache // forgets the series the head deletes
 	active  atomic.Int64
 	enforce atomic.Bool // off while the WAL is replayed: those series were accepted before
 }
@@ -104,4 +108,5 @@ func (g *seriesGate) PostCreation(labels.Labels) { g.active.Add(1) }
 
 func (g *seriesGate) PostDeletion(m map[chunks.HeadSeriesRef]labels.Labels) {
 	g.active.Add(-int64(len(m)))
+	g.refs.drop(m)
 }
