@@ -204,11 +204,17 @@ func (e *Engine) tenantOf(ctx context.Context) (*tenantDB, error) {
 	return e.tenant(id)
 }
 
-// Close stops scraping and closes every TSDB, flushing their WALs.
-func (e *Engine) Close() error {
+// StopScraping stops the scrape and discovery managers. Close does it too;
+// a server calls it first, before it stops serving its own /metrics.
+func (e *Engine) StopScraping() {
 	if e.scrape != nil {
 		e.scrape.stop()
 	}
+}
+
+// Close stops scraping and closes every TSDB, flushing their WALs.
+func (e *Engine) Close() error {
+	e.StopScraping()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {

@@ -290,6 +290,9 @@ func (s *Server) selfScrapeAddr() string {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		s.ready.Store(false)
+		if s.metrics != nil {
+			s.metrics.StopScraping() // before /metrics goes away, so the last self-scrape is not a failure
+		}
 		var errs []error
 		for _, srv := range []*http.Server{s.http, s.otlpHTTP} {
 			if srv != nil {
