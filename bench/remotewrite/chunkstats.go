@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
@@ -78,7 +79,7 @@ func addBlockChunks(ctx context.Context, dir string, byName map[string]*metricCh
 		if err := ir.Series(p.At(), &builder, &metas); err != nil {
 			return err
 		}
-		metric := builder.Labels().Get(labels.MetricName)
+		metric := builder.Labels().Get(model.MetricNameLabel)
 		m := byName[metric]
 		if m == nil {
 			m = &metricChunks{Metric: metric}
