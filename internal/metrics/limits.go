@@ -83,7 +83,7 @@ type rejections struct {
 type rejection struct {
 	count   int
 	detail  string // the first occurrence's explanation
-	example string // the first occurrence's series
+	example string // the first occurrence's series; empty if appended by reference
 }
 
 func (r *rejections) add(why reason, detail string, ls labels.Labels) {
@@ -95,14 +95,18 @@ func (r *rejections) add(why reason, detail string, ls labels.Labels) {
 		x.count++
 		return
 	}
-	r.byReason[why] = &rejection{count: 1, detail: detail, example: truncate(ls.String(), 200)}
+	x := &rejection{count: 1, detail: detail}
+	if !ls.IsEmpty() {
+		x.example = truncate(ls.String(), 200)
+	}
+	r.byReason[why] = x
 }
 
 // nameSeries gives ls as the example of rejections recorded without
 // labels (samples appended by reference).
 func (r *rejections) nameSeries(ls labels.Labels) {
 	for _, x := range r.byReason {
-		if x.example == "{}" {
+		if x.example == "" {
 			x.example = truncate(ls.String(), 200)
 		}
 	}
@@ -127,7 +131,7 @@ func (r *rejections) summary(accepted int) string {
 			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "%d %s (%s", x.count, why, x.detail)
-		if x.example != "" && x.example != "{}" {
+		if x.example != "" {
 			fmt.Fprintf(&b, ", e.g. %s", x.example)
 		}
 		b.WriteString(")")

@@ -158,7 +158,7 @@ func (s remoteWriteStore) Store(r *http.Request, msgType remoteapi.WriteMessageT
 	case errors.As(err, &rateErr):
 		resp.SetStatusCode(rateErr.StatusCode())
 		if !rateErr.TooLarge {
-			resp.SetExtraHeader("Retry-After", RetryAfterSeconds(rateErr.RetryAfter))
+			resp.SetExtraHeader("Retry-After", retryAfterSeconds(rateErr.RetryAfter))
 		}
 		s.e.rejected.WithLabelValues(t.id, "rate_limited").Add(float64(rateErr.Samples))
 		return resp, err
@@ -178,9 +178,9 @@ func (s remoteWriteStore) Store(r *http.Request, msgType remoteapi.WriteMessageT
 // decodeError marks a body that is not a valid remote-write message.
 type decodeError struct{ error }
 
-// RetryAfterSeconds renders d as a Retry-After header value: whole seconds,
+// retryAfterSeconds renders d as a Retry-After header value: whole seconds,
 // rounded up, at least 1.
-func RetryAfterSeconds(d time.Duration) string {
+func retryAfterSeconds(d time.Duration) string {
 	s := int64((d + time.Second - 1) / time.Second)
 	return strconv.FormatInt(max(s, 1), 10)
 }

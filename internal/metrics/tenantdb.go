@@ -34,13 +34,14 @@ type tenantDB struct {
 
 func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 	limits := o.Limits(id)
+	refs := newRefCache()
 	t := &tenantDB{
 		id:        id,
 		dir:       dir,
 		stats:     tsdb.NewDBStats(),
 		limits:    limits,
-		series:    &seriesGate{limits: limits},
-		refs:      newRefCache(),
+		series:    &seriesGate{limits: limits, refs: refs},
+		refs:      refs,
 		oooWindow: o.OutOfOrderWindow.Milliseconds(),
 	}
 	if limits.SamplesPerSecond > 0 {
@@ -58,7 +59,6 @@ func openTenantDB(dir, id string, o Options) (*tenantDB, error) {
 	opts.WALCompression = compression.Snappy
 	opts.EnableExemplarStorage = true
 	opts.MaxExemplars = 100_000
-	t.series.refs = t.refs
 	opts.SeriesLifecycleCallback = t.series
 	reg := prometheus.WrapRegistererWith(prometheus.Labels{"tenant": id}, o.Registerer)
 	db, err := tsdb.Open(dir, o.Logger.With("component", "tsdb", "tenant", id), reg, opts, t.stats)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/klauspost/compress/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	config_util "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/prompb"
@@ -207,12 +205,10 @@ func TestRemoteWritePartialRejectionThroughTheServer(t *testing.T) {
 }
 
 func TestScrapeClientGolangTarget(t *testing.T) {
-	reg := prometheus.NewRegistry()
 	jobs := prometheus.NewCounter(prometheus.CounterOpts{Name: "app_jobs_processed_total", Help: "Jobs."})
 	temp := prometheus.NewGauge(prometheus.GaugeOpts{Name: "app_temperature_celsius", Help: "Temp."})
 	lat := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "app_latency_seconds", Help: "Latency.", Buckets: []float64{0.1, 1, 10}})
 	sum := prometheus.NewSummary(prometheus.SummaryOpts{Name: "app_payload_bytes", Help: "Payload.", Objectives: map[float64]float64{0.5: 0.01}})
-	reg.MustRegister(jobs, temp, lat, sum)
 	jobs.Add(42)
 	temp.Set(-3.5)
 	for _, v := range []float64{0.05, 0.5, 5} {
@@ -221,8 +217,7 @@ func TestScrapeClientGolangTarget(t *testing.T) {
 	for _, v := range []float64{100, 200, 300} {
 		sum.Observe(v)
 	}
-	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer target.Close()
+	target := scrapeTarget(t, jobs, temp, lat, sum)
 
 	s := testServer(t, `
 metrics:
@@ -231,12 +226,12 @@ metrics:
       scrape_interval: 1s
       scrape_timeout: 1s
       static_configs:
-        - targets: ["`+strings.TrimPrefix(target.URL, "http://")+`"]
+        - targets: ["`+target+`"]
           labels: {team: payments}
 `)
 	c := client{base: httpBase(s)}
 	eventually(t, 20*time.Second, "the first scrape", func() bool {
-		return c.query(t, `up{job="app"}`)[`up{instance="`+strings.TrimPrefix(target.URL, "http://")+`", job="app", team="payments"}`] == 1
+		return c.query(t, `up{job="app"}`)[`up{instance="`+target+`", job="app", team="payments"}`] == 1
 	})
 	for expr, want := range map[string]float64{
 		`app_jobs_processed_total`:             42,
@@ -274,16 +269,13 @@ func TestSelfScrape(t *testing.T) {
 }
 
 func TestScrapeWithFileServiceDiscovery(t *testing.T) {
-	reg := prometheus.NewRegistry()
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "discovered_gauge", Help: "A gauge."})
-	reg.MustRegister(g)
 	g.Set(7)
-	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer target.Close()
+	target := scrapeTarget(t, g)
 
 	dir := t.TempDir()
 	sd := dir + "/targets.json"
-	if err := os.WriteFile(sd, []byte(`[{"targets":["`+strings.TrimPrefix(target.URL, "http://")+`"],"labels":{"env":"test"}}]`), 0o600); err != nil {
+	if err := os.WriteFile(sd, []byte(`[{"targets":["`+target+`"],"labels":{"env":"test"}}]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := testServer(t, `
@@ -297,7 +289,7 @@ metrics:
 `)
 	c := client{base: httpBase(s)}
 	eventually(t, 20*time.Second, "a target found through file SD", func() bool {
-		return c.query(t, `discovered_gauge{job="files",env="test"}`)[`discovered_gauge{env="test", instance="`+strings.TrimPrefix(target.URL, "http://")+`", job="files"}`] == 7
+		return c.query(t, `discovered_gauge{job="files",env="test"}`)[`discovered_gauge{env="test", instance="`+target+`", job="files"}`] == 7
 	})
 	status, body := c.get(t, "/prometheus/api/v1/metadata", url.Values{"metric": {"discovered_gauge"}})
 	if status != 200 || !contains(body, `"type":"gauge"`) || !contains(body, `"help":"A gauge."`) {

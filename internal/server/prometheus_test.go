@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/miradorhq/mirador/internal/auth"
 )
@@ -24,12 +22,9 @@ func TestRealPrometheusRemoteWrite(t *testing.T) {
 	if err != nil {
 		t.Skip("the prometheus binary is not installed (apt-get install prometheus; .ci/run does)")
 	}
-	reg := prometheus.NewRegistry()
 	jobs := prometheus.NewCounter(prometheus.CounterOpts{Name: "app_jobs_total", Help: "Jobs."})
-	reg.MustRegister(jobs)
 	jobs.Add(42)
-	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer target.Close()
+	target := scrapeTarget(t, jobs)
 
 	dir := t.TempDir()
 	keys := createKeys(t, dir, map[string]struct {
@@ -46,7 +41,7 @@ global:
 scrape_configs:
   - job_name: app
     static_configs:
-      - targets: ["`+strings.TrimPrefix(target.URL, "http://")+`"]
+      - targets: ["`+target+`"]
 remote_write:
   - url: `+httpBase(s)+`/prometheus/api/v1/write
     basic_auth:
@@ -68,7 +63,7 @@ remote_write:
 
 	c := client{base: httpBase(s), key: keys["grafana"], basic: true}
 	deadline := time.Now().Add(60 * time.Second)
-	for c.query(t, `app_jobs_total{job="app"}`)[`app_jobs_total{instance="`+strings.TrimPrefix(target.URL, "http://")+`", job="app"}`] != 42 {
+	for c.query(t, `app_jobs_total{job="app"}`)[`app_jobs_total{instance="`+target+`", job="app"}`] != 42 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no remote-written sample after 60s; prometheus logs:\n%s", logs.String())
 		}
