@@ -2,6 +2,7 @@
 //
 //	mirador [server] [flags]      start the server (the default)
 //	mirador query EXPR [flags]    evaluate PromQL against a server
+//	mirador logs query|tail|groups
 //	mirador keys create|list|revoke
 //	mirador tenants create|list
 //	mirador version
@@ -29,6 +30,7 @@ const usage = `Usage: mirador [command] [flags]
 Commands:
   server     start the server (the default when no command is given)
   query      evaluate a PromQL expression against a server
+  logs       query, tail and list logs on a server
   keys       create, list and revoke API keys
   tenants    create and list tenants
   version    print the version
@@ -51,6 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServer(args, stdout)
 	case "query":
 		err = runQuery(context.Background(), args, os.Environ(), stdout)
+	case "logs":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = runLogs(ctx, args, os.Environ(), stdout)
 	case "keys", "tenants":
 		err = runStoreCommand(cmd, args, stdout)
 	case "version":

@@ -137,7 +137,7 @@ func openAPI(routes []route, version string) map[string]any {
 		if rt.method == "" || strings.HasSuffix(rt.path, "/") {
 			continue // mounts and catch-alls are documented by their endpoints
 		}
-		path := strings.TrimSuffix(rt.path, "{$}")
+		path := openAPIPath(rt.path)
 		op := map[string]any{"operationId": rt.name, "summary": rt.summary, "tags": []string{rt.tag}}
 		if rt.scope != "" {
 			op["description"] = "Requires an API key with scope " + string(rt.scope) + " (admin implies every scope) when authentication is on."
@@ -222,6 +222,11 @@ func keySchema(withSecret bool) map[string]any {
 		props["secret"] = map[string]any{"type": "string", "description": "The API key; store it now, it is not shown again"}
 	}
 	return map[string]any{"type": "object", "properties": props}
+}
+
+// openAPIPath turns a ServeMux pattern into an OpenAPI path.
+func openAPIPath(pattern string) string {
+	return strings.ReplaceAll(strings.TrimSuffix(pattern, "{$}"), "...}", "}")
 }
 
 func mediaType(c *content) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/miradorhq/mirador/internal/auth"
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
+	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/metrics"
 )
 
@@ -22,6 +23,7 @@ type Options struct {
 	Keys          *auth.Keys
 	Metrics       *metrics.Engine
 	OTLP          *otlp.Receiver
+	Logs          *logs.Service
 	// Ready reports why the server is not ready yet, or nil once it is.
 	Ready      func() error
 	Version    string
@@ -45,6 +47,7 @@ type route struct {
 	tag     string
 	summary string
 	doc     *operationDoc // request and response documentation
+	stream  bool          // the response is a long-lived stream
 }
 
 var routeTable = append([]route{
@@ -59,6 +62,15 @@ var routeTable = append([]route{
 	{name: "listKeys", method: "GET", path: "/api/v1/keys", scope: auth.ScopeAdmin, tag: "auth", summary: "List API keys (never their secrets)", doc: listKeysDoc},
 	{name: "createKey", method: "POST", path: "/api/v1/keys", scope: auth.ScopeAdmin, tag: "auth", summary: "Create an API key; the secret is in this response only", doc: createKeyDoc},
 	{name: "revokeKey", method: "DELETE", path: "/api/v1/keys/{id}", scope: auth.ScopeAdmin, tag: "auth", summary: "Revoke an API key", doc: revokeKeyDoc},
+	{name: "ingestLogs", method: "POST", path: "/api/v1/logs/ingest", scope: auth.ScopeIngest, tag: "logs", summary: "Ingest NDJSON or plain-text log lines into a group", doc: ingestLogsDoc},
+	{name: "queryLogs", method: "POST", path: "/api/v1/logs/query", scope: auth.ScopeRead, tag: "logs", summary: "Run a Logs Insights query", doc: queryLogsDoc},
+	{name: "filterLogs", method: "POST", path: "/api/v1/logs/filter", scope: auth.ScopeRead, tag: "logs", summary: "Search log events with a CloudWatch filter pattern, oldest first", doc: filterLogsDoc},
+	{name: "tailLogs", method: "GET", path: "/api/v1/logs/tail", scope: auth.ScopeRead, tag: "logs", summary: "Live tail: matching records as they arrive (server-sent events)", doc: tailLogsDoc, stream: true},
+	{name: "listLogGroups", method: "GET", path: "/api/v1/logs/groups", scope: auth.ScopeRead, tag: "logs", summary: "List log groups", doc: listLogGroupsDoc},
+	{name: "createLogGroup", method: "POST", path: "/api/v1/logs/groups", scope: auth.ScopeIngest, tag: "logs", summary: "Create a log group", doc: createLogGroupDoc},
+	{name: "getLogGroup", method: "GET", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeRead, tag: "logs", summary: "Describe a log group", doc: logGroupDoc},
+	{name: "putLogGroup", method: "PUT", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeAdmin, tag: "logs", summary: "Set a log group's retention, creating the group if needed", doc: putLogGroupDoc},
+	{name: "deleteLogGroup", method: "DELETE", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeAdmin, tag: "logs", summary: "Delete a log group and all its records", doc: deleteLogGroupDoc},
 	{name: "apiNotFound", path: "/api/v1/"},
 	{name: "pprof", path: "/debug/pprof/", scope: auth.ScopeAdmin},
 	{name: "remoteWrite", method: "POST", path: PrometheusPrefix + "/write", scope: auth.ScopeIngest, tag: "prometheus", summary: "Prometheus remote write 1.0 and 2.0 (snappy protobuf)", doc: remoteWriteDoc},
@@ -83,10 +95,19 @@ func (o Options) handlers() map[string]http.Handler {
 		"apiNotFound": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no endpoint %s %s: see /api/v1/openapi.json", r.Method, r.URL.Path)
 		}),
-		"pprof":         profiling(),
-		"remoteWrite":   o.Metrics.RemoteWriteHandler(),
-		"otlpMetrics":   o.OTLP.MetricsHandler(),
-		"prometheusAPI": o.Metrics.PrometheusAPI(PrometheusPrefix),
+		"ingestLogs":     o.ingestLogs(),
+		"queryLogs":      o.queryLogs(),
+		"filterLogs":     o.filterLogs(),
+		"tailLogs":       o.tailLogs(),
+		"listLogGroups":  o.listLogGroups(),
+		"createLogGroup": o.createLogGroup(),
+		"getLogGroup":    o.getLogGroup(),
+		"putLogGroup":    o.putLogGroup(),
+		"deleteLogGroup": o.deleteLogGroup(),
+		"pprof":          profiling(),
+		"remoteWrite":    o.Metrics.RemoteWriteHandler(),
+		"otlpMetrics":    o.OTLP.MetricsHandler(),
+		"prometheusAPI":  o.Metrics.PrometheusAPI(PrometheusPrefix),
 	}
 }
 

@@ -23,10 +23,12 @@ type Config struct {
 
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" help:"How long graceful shutdown waits for in-flight requests."`
 
-	Log     Log     `yaml:"log"`
-	Meta    Meta    `yaml:"meta"`
-	Metrics Metrics `yaml:"metrics"`
-	Limits  Limits  `yaml:"limits"`
+	Log        Log        `yaml:"log"`
+	Meta       Meta       `yaml:"meta"`
+	Metrics    Metrics    `yaml:"metrics"`
+	EventStore EventStore `yaml:"eventstore"`
+	Logs       Logs       `yaml:"logs"`
+	Limits     Limits     `yaml:"limits"`
 
 	// TenantLimits overrides Limits for named tenants; fields a tenant's
 	// entry leaves out keep the values of Limits.
@@ -71,15 +73,42 @@ type Metrics struct {
 	Prometheus *promconfig.Config `yaml:"-"`
 }
 
+// EventStore configures the event store that holds logs (and later spans,
+// bus events, audit records and alarm history).
+type EventStore struct {
+	WALFsync           string   `yaml:"wal_fsync" help:"When the write-ahead log is synced to disk: always (before every write is acknowledged; group commit), interval (every wal_fsync_interval; a crash can lose that much) or never (left to the OS)."`
+	WALFsyncInterval   Duration `yaml:"wal_fsync_interval" help:"Sync period when wal_fsync is interval."`
+	WALSegmentSize     Bytes    `yaml:"wal_segment_size" help:"Size at which a write-ahead log segment is closed and a new one started."`
+	HeadMaxBytes       Bytes    `yaml:"head_max_bytes" help:"Memory budget of the in-memory heads of all tenants; reaching it flushes the largest heads to parts."`
+	HeadMaxAge         Duration `yaml:"head_max_age" help:"Oldest a head may get before it is flushed to a part."`
+	CompactionInterval Duration `yaml:"compaction_interval" help:"How often small parts are merged and retention is applied."`
+	QueryTimeout       Duration `yaml:"query_timeout" help:"Maximum time an event query may run; it then returns what it has, flagged partial."`
+	QueryMaxBytes      Bytes    `yaml:"query_max_bytes" help:"Most uncompressed bytes one event query may scan before it stops with a partial result."`
+	QueryMaxRecords    int64    `yaml:"query_max_records" help:"Most records one event query may scan before it stops with a partial result."`
+	QueryMaxRows       int      `yaml:"query_max_rows" help:"Most result rows (or stats groups) one event query may hold in memory; beyond that the result is partial."`
+	QueryWorkers       int      `yaml:"query_workers" help:"Parts scanned in parallel by one query; 0 means one per CPU."`
+}
+
+// Logs configures the logs pillar: log groups and their ingest.
+type Logs struct {
+	GroupAttribute string `yaml:"group_attribute" help:"OTLP resource attribute whose value names the log group of a record (header X-Mirador-Log-Group overrides it)."`
+	DefaultGroup   string `yaml:"default_group" help:"Log group of records that carry no group attribute."`
+	TailBuffer     int    `yaml:"tail_buffer" help:"Records buffered per live-tail client; a client that falls further behind is told how many it missed."`
+}
+
 // Limits bound what one tenant may send. Zero means unlimited.
 type Limits struct {
-	MaxRequestBodyBytes    Bytes   `yaml:"max_request_body_bytes" help:"Largest request body accepted, after decompression."`
-	MaxSeries              int     `yaml:"max_series" help:"Most active series a tenant may have in the metrics head."`
-	MaxLabelsPerSeries     int     `yaml:"max_labels_per_series" help:"Most labels one series may have, including __name__."`
-	MaxLabelNameLength     int     `yaml:"max_label_name_length" help:"Longest label name accepted, in bytes."`
-	MaxLabelValueLength    int     `yaml:"max_label_value_length" help:"Longest label value accepted, in bytes."`
-	IngestSamplesPerSecond float64 `yaml:"ingest_samples_per_second" help:"Sustained samples per second a tenant may ingest."`
-	IngestBurstSamples     int     `yaml:"ingest_burst_samples" help:"Samples a tenant may ingest at once above the sustained rate."`
+	MaxRequestBodyBytes       Bytes   `yaml:"max_request_body_bytes" help:"Largest request body accepted, after decompression."`
+	MaxSeries                 int     `yaml:"max_series" help:"Most active series a tenant may have in the metrics head."`
+	MaxLabelsPerSeries        int     `yaml:"max_labels_per_series" help:"Most labels one series may have, including __name__."`
+	MaxLabelNameLength        int     `yaml:"max_label_name_length" help:"Longest label name accepted, in bytes."`
+	MaxLabelValueLength       int     `yaml:"max_label_value_length" help:"Longest label value accepted, in bytes."`
+	IngestSamplesPerSecond    float64 `yaml:"ingest_samples_per_second" help:"Sustained samples per second a tenant may ingest."`
+	IngestBurstSamples        int     `yaml:"ingest_burst_samples" help:"Samples a tenant may ingest at once above the sustained rate."`
+	IngestLogRecordsPerSecond float64 `yaml:"ingest_log_records_per_second" help:"Sustained log records per second a tenant may ingest."`
+	IngestBurstLogRecords     int     `yaml:"ingest_burst_log_records" help:"Log records a tenant may ingest at once above the sustained rate."`
+	MaxLogRecordBytes         Bytes   `yaml:"max_log_record_bytes" help:"Largest log record accepted (message plus attributes); larger records are rejected one by one."`
+	MaxLogGroups              int     `yaml:"max_log_groups" help:"Most log groups a tenant may have."`
 }
 
 // Default returns the embedded default configuration: everything on
@@ -103,14 +132,35 @@ func Default() *Config {
 			ScrapeTenant:        "default",
 			SelfScrapeInterval:  Duration(15 * time.Second),
 		},
+		EventStore: EventStore{
+			WALFsync:           "always",
+			WALFsyncInterval:   Duration(time.Second),
+			WALSegmentSize:     64 << 20,
+			HeadMaxBytes:       256 << 20,
+			HeadMaxAge:         Duration(10 * time.Minute),
+			CompactionInterval: Duration(time.Minute),
+			QueryTimeout:       Duration(time.Minute),
+			QueryMaxBytes:      64 << 30,
+			QueryMaxRecords:    1_000_000_000,
+			QueryMaxRows:       1_000_000,
+		},
+		Logs: Logs{
+			GroupAttribute: "service.name",
+			DefaultGroup:   "default",
+			TailBuffer:     1000,
+		},
 		Limits: Limits{
-			MaxRequestBodyBytes:    64 << 20,
-			MaxSeries:              2_000_000,
-			MaxLabelsPerSeries:     40,
-			MaxLabelNameLength:     1024,
-			MaxLabelValueLength:    4096,
-			IngestSamplesPerSecond: 10_000_000,
-			IngestBurstSamples:     20_000_000,
+			MaxRequestBodyBytes:       64 << 20,
+			MaxSeries:                 2_000_000,
+			MaxLabelsPerSeries:        40,
+			MaxLabelNameLength:        1024,
+			MaxLabelValueLength:       4096,
+			IngestSamplesPerSecond:    10_000_000,
+			IngestBurstSamples:        20_000_000,
+			IngestLogRecordsPerSecond: 1_000_000,
+			IngestBurstLogRecords:     2_000_000,
+			MaxLogRecordBytes:         1 << 20,
+			MaxLogGroups:              100_000,
 		},
 	}
 }

@@ -86,6 +86,34 @@ func (c *Config) Validate() error {
 		bad("metrics.scrape_tenant", m.ScrapeTenant, "is not a tenant id: "+err.Error())
 	}
 
+	e := c.EventStore
+	switch e.WALFsync {
+	case "always", "interval", "never":
+	default:
+		bad("eventstore.wal_fsync", e.WALFsync, "is not a policy (use always, interval or never)")
+	}
+	if e.WALFsync == "interval" {
+		positive("eventstore.wal_fsync_interval", e.WALFsyncInterval > 0, e.WALFsyncInterval, "1s")
+	}
+	positive("eventstore.wal_segment_size", e.WALSegmentSize >= 1<<20, e.WALSegmentSize, "64MiB; at least 1MiB")
+	positive("eventstore.head_max_bytes", e.HeadMaxBytes >= 1<<20, e.HeadMaxBytes, "256MiB; at least 1MiB")
+	positive("eventstore.head_max_age", e.HeadMaxAge > 0, e.HeadMaxAge, "10m")
+	positive("eventstore.compaction_interval", e.CompactionInterval > 0, e.CompactionInterval, "1m")
+	positive("eventstore.query_timeout", e.QueryTimeout > 0, e.QueryTimeout, "1m")
+	positive("eventstore.query_max_bytes", e.QueryMaxBytes > 0, e.QueryMaxBytes, "64GiB")
+	positive("eventstore.query_max_records", e.QueryMaxRecords > 0, e.QueryMaxRecords, "1000000000")
+	positive("eventstore.query_max_rows", e.QueryMaxRows > 0, e.QueryMaxRows, "1000000")
+	if e.QueryWorkers < 0 {
+		bad("eventstore.query_workers", e.QueryWorkers, "must not be negative (0 means one per CPU)")
+	}
+	if c.Logs.GroupAttribute == "" {
+		bad("logs.group_attribute", c.Logs.GroupAttribute, "must name a resource attribute (e.g. service.name)")
+	}
+	if c.Logs.DefaultGroup == "" {
+		bad("logs.default_group", c.Logs.DefaultGroup, "must name a log group (e.g. default)")
+	}
+	positive("logs.tail_buffer", c.Logs.TailBuffer > 0, c.Logs.TailBuffer, "1000")
+
 	errs = append(errs, c.Limits.validate("limits")...)
 	for name, l := range c.TenantLimits {
 		if err := tenant.Validate(name); err != nil {
@@ -113,6 +141,13 @@ func (l Limits) validate(prefix string) []error {
 	nonNegative("max_label_value_length", l.MaxLabelValueLength >= 0, l.MaxLabelValueLength)
 	nonNegative("ingest_samples_per_second", l.IngestSamplesPerSecond >= 0, l.IngestSamplesPerSecond)
 	nonNegative("ingest_burst_samples", l.IngestBurstSamples >= 0, l.IngestBurstSamples)
+	nonNegative("ingest_log_records_per_second", l.IngestLogRecordsPerSecond >= 0, l.IngestLogRecordsPerSecond)
+	nonNegative("ingest_burst_log_records", l.IngestBurstLogRecords >= 0, l.IngestBurstLogRecords)
+	nonNegative("max_log_record_bytes", l.MaxLogRecordBytes >= 0, l.MaxLogRecordBytes)
+	nonNegative("max_log_groups", l.MaxLogGroups >= 0, l.MaxLogGroups)
+	if l.IngestLogRecordsPerSecond > 0 && l.IngestBurstLogRecords == 0 {
+		errs = append(errs, fmt.Errorf("%s.ingest_burst_log_records: 0 must be at least 1 when ingest_log_records_per_second is set (e.g. twice the rate)", prefix))
+	}
 	if l.IngestSamplesPerSecond > 0 && l.IngestBurstSamples == 0 {
 		errs = append(errs, fmt.Errorf("%s.ingest_burst_samples: 0 must be at least 1 when ingest_samples_per_second is set (e.g. twice the rate)", prefix))
 	}

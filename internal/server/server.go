@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip gRPC messages
@@ -24,7 +25,10 @@ import (
 	"github.com/miradorhq/mirador/internal/auth"
 	"github.com/miradorhq/mirador/internal/buildinfo"
 	"github.com/miradorhq/mirador/internal/config"
+	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/eventstore/wal"
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
+	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/tenant"
@@ -47,6 +51,8 @@ type Server struct {
 	meta    *meta.Store
 	auth    *auth.Authenticator
 	metrics *metrics.Engine
+	events  *eventstore.Store
+	logs    *logs.Service
 
 	serving  bool // the listeners belong to the HTTP and gRPC servers
 	ready    atomic.Bool
@@ -125,6 +131,10 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 		return nil, fmt.Errorf("open metrics engine: %w", err)
 	}
 
+	if err := s.openLogs(ctx, reg); err != nil {
+		return nil, err
+	}
+
 	receiver := otlp.NewReceiver(otlp.Options{
 		Metrics: otlp.MetricsConsumerFunc(func(ctx context.Context, md pmetric.Metrics) (otlp.Result, error) {
 			res, err := s.metrics.ConsumeOTLP(ctx, md)
@@ -132,6 +142,14 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 				err = fmt.Errorf("%w: %v", otlp.ErrUnavailable, err)
 			}
 			return otlp.Result{Rejected: res.Rejected, Message: res.Message}, err
+		}),
+		Logs: otlp.LogsConsumerFunc(func(ctx context.Context, ld plog.Logs) (otlp.Result, error) {
+			id, _ := tenant.FromContext(ctx)
+			res, err := s.logs.IngestOTLP(ctx, id, otlp.LogGroupFromContext(ctx), ld)
+			if errors.Is(err, eventstore.ErrClosed) {
+				err = fmt.Errorf("%w: %v", otlp.ErrUnavailable, err)
+			}
+			return otlpLogsResult(res), err
 		}),
 		BodyLimit: func(ctx context.Context) int64 {
 			id, _ := tenant.FromContext(ctx)
@@ -144,7 +162,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 	s.http = &http.Server{
 		Handler: api.NewHandler(api.Options{
 			Authenticator: s.auth, Tenants: tenants, Keys: keys,
-			Metrics: s.metrics, OTLP: receiver,
+			Metrics: s.metrics, OTLP: receiver, Logs: s.logs,
 			Ready:   s.readiness,
 			Version: buildinfo.Version, Gatherer: reg, Registerer: reg,
 			Logger: logger,
@@ -316,6 +334,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.wg.Wait()
+		if s.events != nil {
+			if err := s.events.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if s.metrics != nil {
 			if err := s.metrics.Close(); err != nil {
 				errs = append(errs, err)
@@ -383,4 +406,71 @@ func grpcMaxMessage(cfg *config.Config) int {
 		return math.MaxInt32
 	}
 	return int(largest)
+}
+
+// openLogs opens the event store and the logs pillar on it.
+func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error {
+	cfg := s.cfg
+	groups := logs.NewGroups(s.meta, func(t string) int { return cfg.LimitsFor(t).MaxLogGroups })
+	policy := map[string]wal.Policy{"always": wal.SyncAlways, "interval": wal.SyncInterval, "never": wal.SyncNever}[cfg.EventStore.WALFsync]
+	var err error
+	s.events, err = eventstore.Open(ctx, eventstore.Options{
+		Dir:                filepath.Join(cfg.DataDir, "events"),
+		Sync:               policy,
+		SyncInterval:       cfg.EventStore.WALFsyncInterval.Std(),
+		WALSegmentSize:     int64(cfg.EventStore.WALSegmentSize),
+		HeadMaxBytes:       int64(cfg.EventStore.HeadMaxBytes),
+		HeadMaxAge:         cfg.EventStore.HeadMaxAge.Std(),
+		CompactionInterval: cfg.EventStore.CompactionInterval.Std(),
+		Retention: func(t, dataset, group string) time.Duration {
+			if dataset != eventstore.DatasetLogs {
+				return 0
+			}
+			return groups.Retention(t, group)
+		},
+		Logger:     s.logger.With("component", "eventstore"),
+		Registerer: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("open event store: %w", err)
+	}
+	s.logs = logs.New(logs.Options{
+		Store:          s.events,
+		Groups:         groups,
+		GroupAttribute: cfg.Logs.GroupAttribute,
+		DefaultGroup:   cfg.Logs.DefaultGroup,
+		TailBuffer:     cfg.Logs.TailBuffer,
+		Limits: func(t string) logs.Limits {
+			l := cfg.LimitsFor(t)
+			return logs.Limits{
+				MaxBodyBytes:     int64(l.MaxRequestBodyBytes),
+				RecordsPerSecond: l.IngestLogRecordsPerSecond,
+				BurstRecords:     l.IngestBurstLogRecords,
+				MaxRecordBytes:   int64(l.MaxLogRecordBytes),
+			}
+		},
+		Query: logs.QueryLimits{
+			Timeout:    cfg.EventStore.QueryTimeout.Std(),
+			MaxBytes:   int64(cfg.EventStore.QueryMaxBytes),
+			MaxRecords: cfg.EventStore.QueryMaxRecords,
+			MaxRows:    cfg.EventStore.QueryMaxRows,
+			Workers:    cfg.EventStore.QueryWorkers,
+		},
+		Logger:     s.logger.With("component", "logs"),
+		Registerer: reg,
+	})
+	return nil
+}
+
+// otlpLogsResult reports refused records as OTLP partial success.
+func otlpLogsResult(res logs.IngestResult) otlp.Result {
+	if len(res.Rejected) == 0 {
+		return otlp.Result{}
+	}
+	first := res.Rejected[0]
+	msg := fmt.Sprintf("record %d: %s", first.Index, first.Error)
+	if n := len(res.Rejected); n > 1 {
+		msg += fmt.Sprintf(" (and %d more records refused)", n-1)
+	}
+	return otlp.Result{Rejected: int64(len(res.Rejected)), Message: msg}
 }

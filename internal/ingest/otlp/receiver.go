@@ -15,13 +15,15 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
 
 // Result reports what a consumer did with an export.
 type Result struct {
-	Rejected int64  // data points not stored
+	Rejected int64  // data points or log records not stored
 	Message  string // why; non-empty with Rejected 0 is a warning
 }
 
@@ -41,6 +43,41 @@ func (f MetricsConsumerFunc) ConsumeMetrics(ctx context.Context, md pmetric.Metr
 	return f(ctx, md)
 }
 
+// LogsConsumer stores decoded log records, with the same error contract as
+// MetricsConsumer. LogGroupFromContext gives the group the sender asked for.
+type LogsConsumer interface {
+	ConsumeLogs(ctx context.Context, ld plog.Logs) (Result, error)
+}
+
+// LogsConsumerFunc adapts a function to LogsConsumer.
+type LogsConsumerFunc func(ctx context.Context, ld plog.Logs) (Result, error)
+
+// ConsumeLogs calls f.
+func (f LogsConsumerFunc) ConsumeLogs(ctx context.Context, ld plog.Logs) (Result, error) {
+	return f(ctx, ld)
+}
+
+// LogGroupHeader names the log group of every record of an export, over
+// the records' own service.name; over gRPC it is the metadata key
+// x-mirador-log-group.
+const LogGroupHeader = "X-Mirador-Log-Group"
+
+type logGroupKey struct{}
+
+// LogGroupFromContext returns the log group a sender set with
+// LogGroupHeader, or "".
+func LogGroupFromContext(ctx context.Context) string {
+	g, _ := ctx.Value(logGroupKey{}).(string)
+	return g
+}
+
+func withLogGroup(ctx context.Context, group string) context.Context {
+	if group == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, logGroupKey{}, group)
+}
+
 // ErrUnavailable marks consumer errors that a sender should retry later,
 // such as a server shutting down.
 var ErrUnavailable = errors.New("temporarily unavailable")
@@ -48,6 +85,7 @@ var ErrUnavailable = errors.New("temporarily unavailable")
 // Options configure a Receiver.
 type Options struct {
 	Metrics MetricsConsumer
+	Logs    LogsConsumer
 	// BodyLimit returns the largest body accepted for the request's
 	// context (after decompression); 0 means unlimited.
 	BodyLimit  func(ctx context.Context) int64
@@ -85,34 +123,85 @@ func NewReceiver(opts Options) *Receiver {
 func (r *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/metrics", r.MetricsHandler())
-	for _, signal := range []string{"logs", "traces"} {
-		mux.HandleFunc("/v1/"+signal, func(w http.ResponseWriter, req *http.Request) {
-			r.requests.WithLabelValues(signal, "http", "rejected").Inc()
-			writeStatus(w, req, http.StatusNotFound, fmt.Sprintf("this Mirador server does not accept OTLP %s yet; it accepts metrics at /v1/metrics", signal))
-		})
-	}
+	mux.Handle("/v1/logs", r.LogsHandler())
+	mux.HandleFunc("/v1/traces", func(w http.ResponseWriter, req *http.Request) {
+		r.requests.WithLabelValues("traces", "http", "rejected").Inc()
+		writeStatus(w, req, http.StatusNotFound, "this Mirador server does not accept OTLP traces yet; it accepts metrics at /v1/metrics and logs at /v1/logs")
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
-		writeStatus(w, req, http.StatusNotFound, fmt.Sprintf("no OTLP endpoint at %s: use /v1/metrics", req.URL.Path))
+		writeStatus(w, req, http.StatusNotFound, fmt.Sprintf("no OTLP endpoint at %s: use /v1/metrics or /v1/logs", req.URL.Path))
 	})
 	return mux
 }
 
 // MetricsHandler serves OTLP/HTTP metrics exports at any path.
 func (r *Receiver) MetricsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		outcome := r.serveMetrics(w, req)
-		r.requests.WithLabelValues("metrics", "http", outcome).Inc()
+	return r.exportHandler("metrics", r.opts.Metrics != nil, func(ctx context.Context, body []byte, f format) (exportResponse, Result, error) {
+		ereq := pmetricotlp.NewExportRequest()
+		if err := unmarshal(ereq, body, f); err != nil {
+			return nil, Result{}, err
+		}
+		res, err := r.opts.Metrics.ConsumeMetrics(ctx, ereq.Metrics())
+		return metricsResponse(res), res, err
 	})
 }
 
-func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) string {
+// LogsHandler serves OTLP/HTTP logs exports at any path.
+func (r *Receiver) LogsHandler() http.Handler {
+	return r.exportHandler("logs", r.opts.Logs != nil, func(ctx context.Context, body []byte, f format) (exportResponse, Result, error) {
+		ereq := plogotlp.NewExportRequest()
+		if err := unmarshal(ereq, body, f); err != nil {
+			return nil, Result{}, err
+		}
+		res, err := r.opts.Logs.ConsumeLogs(ctx, ereq.Logs())
+		return logsResponse(res), res, err
+	})
+}
+
+// exportResponse is an OTLP Export*ServiceResponse.
+type exportResponse interface {
+	MarshalProto() ([]byte, error)
+	MarshalJSON() ([]byte, error)
+}
+
+// decodeError marks a body that is not a valid export request.
+type decodeError struct{ err error }
+
+func (e decodeError) Error() string { return e.err.Error() }
+
+func unmarshal(req interface {
+	UnmarshalProto([]byte) error
+	UnmarshalJSON([]byte) error
+}, body []byte, f format) error {
+	var err error
+	if f == formatJSON {
+		err = req.UnmarshalJSON(body)
+	} else {
+		err = req.UnmarshalProto(body)
+	}
+	if err != nil {
+		return decodeError{err}
+	}
+	return nil
+}
+
+// exportHandler serves one signal over OTLP/HTTP: it checks the method,
+// encoding and size, then lets export decode and store the body.
+func (r *Receiver) exportHandler(signal string, enabled bool, export func(ctx context.Context, body []byte, f format) (exportResponse, Result, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		outcome := r.serveExport(signal, enabled, export, w, req)
+		r.requests.WithLabelValues(signal, "http", outcome).Inc()
+	})
+}
+
+func (r *Receiver) serveExport(signal string, enabled bool, export func(ctx context.Context, body []byte, f format) (exportResponse, Result, error), w http.ResponseWriter, req *http.Request) string {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeStatus(w, req, http.StatusMethodNotAllowed, "OTLP exports are sent with POST")
 		return "rejected"
 	}
-	if r.opts.Metrics == nil {
-		writeStatus(w, req, http.StatusNotFound, "this Mirador server does not accept OTLP metrics")
+	if !enabled {
+		writeStatus(w, req, http.StatusNotFound, "this Mirador server does not accept OTLP "+signal)
 		return "rejected"
 	}
 	format, err := requestFormat(req)
@@ -125,31 +214,25 @@ func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) string
 		writeStatus(w, req, status, err.Error())
 		return "rejected"
 	}
-	ereq := pmetricotlp.NewExportRequest()
-	if format == formatJSON {
-		err = ereq.UnmarshalJSON(body)
-	} else {
-		err = ereq.UnmarshalProto(body)
-	}
-	if err != nil {
-		writeStatus(w, req, http.StatusBadRequest, fmt.Sprintf("decode OTLP metrics (%s): %v", format, err))
+	ctx := withLogGroup(req.Context(), req.Header.Get(LogGroupHeader))
+	resp, res, err := export(ctx, body, format)
+	var bad decodeError
+	if errors.As(err, &bad) {
+		writeStatus(w, req, http.StatusBadRequest, fmt.Sprintf("decode OTLP %s (%s): %v", signal, format, bad.err))
 		return "rejected"
 	}
-
-	res, err := r.opts.Metrics.ConsumeMetrics(req.Context(), ereq.Metrics())
 	if err != nil {
 		status := consumerStatus(err)
 		if d, ok := retryDelay(err); ok {
 			w.Header().Set("Retry-After", strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10))
 		}
 		if status >= 500 {
-			r.opts.Logger.Error("store OTLP metrics", "err", err)
+			r.opts.Logger.Error("store OTLP "+signal, "err", err)
 		}
 		writeStatus(w, req, status, err.Error())
 		return outcomeOf(status)
 	}
 
-	resp, outcome := exportResponse(res)
 	var out []byte
 	if format == formatJSON {
 		out, err = resp.MarshalJSON()
@@ -163,19 +246,35 @@ func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) string
 	w.Header().Set("Content-Type", string(format))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
-	return outcome
+	return exportOutcome(res)
 }
 
-// exportResponse reports a consumer's result as OTLP partial success.
-func exportResponse(res Result) (pmetricotlp.ExportResponse, string) {
-	resp := pmetricotlp.NewExportResponse()
+// exportOutcome names a stored export's outcome for the self-metrics.
+func exportOutcome(res Result) string {
 	if res.Rejected == 0 && res.Message == "" {
-		return resp, "ok"
+		return "ok"
 	}
-	ps := resp.PartialSuccess()
-	ps.SetRejectedDataPoints(res.Rejected)
-	ps.SetErrorMessage(res.Message)
-	return resp, "partial"
+	return "partial"
+}
+
+// metricsResponse reports a consumer's result as OTLP partial success.
+func metricsResponse(res Result) pmetricotlp.ExportResponse {
+	resp := pmetricotlp.NewExportResponse()
+	if res.Rejected != 0 || res.Message != "" {
+		resp.PartialSuccess().SetRejectedDataPoints(res.Rejected)
+		resp.PartialSuccess().SetErrorMessage(res.Message)
+	}
+	return resp
+}
+
+// logsResponse reports a consumer's result as OTLP partial success.
+func logsResponse(res Result) plogotlp.ExportResponse {
+	resp := plogotlp.NewExportResponse()
+	if res.Rejected != 0 || res.Message != "" {
+		resp.PartialSuccess().SetRejectedLogRecords(res.Rejected)
+		resp.PartialSuccess().SetErrorMessage(res.Message)
+	}
+	return resp
 }
 
 type format string

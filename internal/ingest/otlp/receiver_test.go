@@ -164,12 +164,12 @@ func TestHTTPErrorsAreStatusBodiesInTheRequestEncoding(t *testing.T) {
 
 func TestHTTPSignalsWithoutConsumerAnswer404(t *testing.T) {
 	r := NewReceiver(Options{Metrics: &recorder{}})
-	for _, path := range []string{"/v1/logs", "/v1/traces"} {
+	for path, mention := range map[string]string{"/v1/logs": "does not accept OTLP logs", "/v1/traces": "/v1/metrics"} {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		r.Handler().ServeHTTP(w, req)
-		if w.Code != 404 || !strings.Contains(w.Body.String(), "/v1/metrics") {
+		if w.Code != 404 || !strings.Contains(w.Body.String(), mention) {
 			t.Errorf("%s: %d %s", path, w.Code, w.Body)
 		}
 	}

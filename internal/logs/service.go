@@ -1,0 +1,319 @@
+package logs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"golang.org/x/time/rate"
+
+	"github.com/miradorhq/mirador/internal/eventstore"
+)
+
+// maxFutureSkew is how far ahead of the server's clock a record may be, as
+// in CloudWatch's PutLogEvents.
+const maxFutureSkew = 2 * time.Hour
+
+// Limits bound what one tenant may send. Zero means unlimited.
+type Limits struct {
+	MaxBodyBytes     int64 // request body after decompression
+	RecordsPerSecond float64
+	BurstRecords     int
+	MaxRecordBytes   int64
+}
+
+// QueryLimits bound one query.
+type QueryLimits struct {
+	Timeout    time.Duration
+	MaxBytes   int64
+	MaxRecords int64
+	MaxRows    int
+	Workers    int
+}
+
+// Options configure a Service.
+type Options struct {
+	Store  *eventstore.Store
+	Groups *Groups
+	// GroupAttribute and DefaultGroup choose the group of OTLP records.
+	GroupAttribute string
+	DefaultGroup   string
+	TailBuffer     int
+	Limits         func(tenant string) Limits
+	Query          QueryLimits
+	Now            func() time.Time
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
+}
+
+// Service is the logs pillar: ingest into the event store's logs dataset,
+// log groups, queries and live tail. It is safe for concurrent use.
+type Service struct {
+	opts Options
+	tail tailHub
+
+	mu       sync.Mutex
+	limiters map[string]*tenantLimiter
+
+	ingested *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+}
+
+type tenantLimiter struct {
+	limits  Limits
+	limiter *rate.Limiter // nil: unlimited
+}
+
+// New returns a Service over opts.Store and opts.Groups.
+func New(opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Limits == nil {
+		opts.Limits = func(string) Limits { return Limits{} }
+	}
+	if opts.TailBuffer <= 0 {
+		opts.TailBuffer = 1000
+	}
+	if opts.DefaultGroup == "" {
+		opts.DefaultGroup = "default"
+	}
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	f := promauto.With(opts.Registerer)
+	return &Service{
+		opts:     opts,
+		limiters: map[string]*tenantLimiter{},
+		ingested: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mirador_logs_ingested_records_total",
+			Help: "Log records stored, by tenant and protocol (otlp, ndjson, text).",
+		}, []string{"tenant", "protocol"}),
+		rejected: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mirador_logs_rejected_records_total",
+			Help: "Log records not stored, by tenant and reason.",
+		}, []string{"tenant", "reason"}),
+	}
+}
+
+// Groups returns the log group registry.
+func (s *Service) Groups() *Groups { return s.opts.Groups }
+
+// Rejection says why one record of a batch was not stored.
+type Rejection struct {
+	Index  int    // position in the batch (a line number for NDJSON and text)
+	Reason string // machine-readable: invalid_group, record_too_large, too_new, invalid_json
+	Error  string
+}
+
+// IngestResult is what an ingest call stored and refused.
+type IngestResult struct {
+	Accepted int
+	Rejected []Rejection
+}
+
+// RateLimitError reports that a tenant sent more records than its ingest
+// rate allows; nothing of the request was stored. Unless TooLarge, the same
+// request will be accepted after RetryAfter.
+type RateLimitError struct {
+	Tenant     string
+	Records    int
+	TooLarge   bool
+	RetryAfter time.Duration
+	Limits     Limits
+}
+
+func (e *RateLimitError) Error() string {
+	if e.TooLarge {
+		return fmt.Sprintf("request of %d log records exceeds tenant %s's limits.ingest_burst_log_records (%d): send smaller batches", e.Records, e.Tenant, e.Limits.BurstRecords)
+	}
+	return fmt.Sprintf("tenant %s is over its log ingest rate (limits.ingest_log_records_per_second %g, burst %d): retry after %s or raise the limit",
+		e.Tenant, e.Limits.RecordsPerSecond, e.Limits.BurstRecords, e.RetryAfter.Round(time.Millisecond))
+}
+
+// StatusCode is 413 when the request alone exceeds the burst, else 429.
+func (e *RateLimitError) StatusCode() int {
+	if e.TooLarge {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusTooManyRequests
+}
+
+// RetryDelay is how long the sender should wait before retrying.
+func (e *RateLimitError) RetryDelay() time.Duration { return e.RetryAfter }
+
+// Ingest validates and stores records of one tenant: each record is checked
+// on its own and refused alone; the rest are stored durably, appear in
+// queries and go out to live tails. The error is non-nil only when nothing
+// was stored for a reason other than bad records (rate limit, storage).
+func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []eventstore.Record, index []int) (IngestResult, error) {
+	var res IngestResult
+	limits := s.limiter(tenant)
+	maxTime := s.opts.Now().Add(maxFutureSkew).UnixNano()
+	reject := func(i int, reason, msg string) {
+		at := i
+		if index != nil {
+			at = index[i]
+		}
+		res.Rejected = append(res.Rejected, Rejection{Index: at, Reason: reason, Error: msg})
+		s.rejected.WithLabelValues(tenant, reason).Inc()
+	}
+	kept := recs[:0:0]
+	groups := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		if !groups[r.Group] {
+			if err := ValidateGroupName(r.Group); err != nil {
+				reject(i, "invalid_group", err.Error())
+				continue
+			}
+		}
+		if max := limits.limits.MaxRecordBytes; max > 0 {
+			if n := recordBytes(r); n > max {
+				reject(i, "record_too_large", fmt.Sprintf("record of %d bytes is larger than limits.max_log_record_bytes (%d)", n, max))
+				continue
+			}
+		}
+		if r.Time > maxTime {
+			reject(i, "too_new", fmt.Sprintf("timestamp %s is more than %s ahead of the server's clock", time.Unix(0, r.Time).UTC().Format(time.RFC3339Nano), maxFutureSkew))
+			continue
+		}
+		groups[r.Group] = true
+		kept = append(kept, *r)
+	}
+	if len(kept) == 0 {
+		return res, nil
+	}
+	if err := limits.admit(tenant, len(kept)); err != nil {
+		return IngestResult{}, err
+	}
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
+	}
+	if err := s.opts.Groups.Ensure(ctx, tenant, names); err != nil {
+		if errors.Is(err, ErrTooManyGroups) {
+			return IngestResult{}, err
+		}
+		return IngestResult{}, fmt.Errorf("log groups: %w", err)
+	}
+	if err := s.opts.Store.Append(ctx, tenant, eventstore.DatasetLogs, kept); err != nil {
+		return IngestResult{}, fmt.Errorf("store log records: %w", err)
+	}
+	s.tail.publish(tenant, kept)
+	res.Accepted = len(kept)
+	s.ingested.WithLabelValues(tenant, protocol).Add(float64(len(kept)))
+	return res, nil
+}
+
+// IngestNDJSON stores newline-delimited JSON (or, with text, one plain line
+// per record) into group and stream. Rejections carry 1-based line numbers.
+func (s *Service) IngestNDJSON(ctx context.Context, tenant, group, stream, body string, text bool) (IngestResult, error) {
+	now := s.opts.Now()
+	if text {
+		recs, lines := decodeText(body, group, stream, now)
+		return s.Ingest(ctx, tenant, "text", recs, lines)
+	}
+	recs, lines, lineErrs := decodeNDJSON(body, group, stream, now)
+	res, err := s.Ingest(ctx, tenant, "ndjson", recs, lines)
+	if err != nil {
+		return res, err
+	}
+	for _, le := range lineErrs {
+		res.Rejected = append(res.Rejected, Rejection{Index: le.Line, Reason: "invalid_json", Error: le.Error})
+		s.rejected.WithLabelValues(tenant, "invalid_json").Inc()
+	}
+	sortRejections(res.Rejected)
+	return res, nil
+}
+
+// IngestOTLP stores OTLP log records; groupOverride, if set, is the group
+// of every record (header X-Mirador-Log-Group).
+func (s *Service) IngestOTLP(ctx context.Context, tenant, groupOverride string, ld plog.Logs) (IngestResult, error) {
+	rule := GroupRule{Override: groupOverride, Attribute: s.opts.GroupAttribute, Default: s.opts.DefaultGroup}
+	return s.Ingest(ctx, tenant, "otlp", recordsFromOTLP(ld, rule, s.opts.Now()), nil)
+}
+
+// MaxBodyBytes is the largest request body the tenant may send (0: no limit).
+func (s *Service) MaxBodyBytes(tenant string) int64 { return s.opts.Limits(tenant).MaxBodyBytes }
+
+// GroupStats is what the event store holds of one group.
+type GroupStats struct {
+	Records     int64
+	StoredBytes int64
+}
+
+// Stats returns the stored records and bytes of each of the tenant's groups.
+func (s *Service) Stats(tenant string) map[string]GroupStats {
+	out := map[string]GroupStats{}
+	for _, g := range s.opts.Store.Groups(tenant, eventstore.DatasetLogs) {
+		out[g.Name] = GroupStats{Records: g.Records, StoredBytes: g.StoredBytes}
+	}
+	return out
+}
+
+// DeleteGroup removes a group and all its records.
+func (s *Service) DeleteGroup(ctx context.Context, tenant, name string) error {
+	if err := s.opts.Groups.Delete(ctx, tenant, name); err != nil {
+		return err
+	}
+	return s.opts.Store.DeleteGroup(ctx, tenant, eventstore.DatasetLogs, name)
+}
+
+func (s *Service) limiter(tenant string) *tenantLimiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.opts.Limits(tenant)
+	if t, ok := s.limiters[tenant]; ok && t.limits == l {
+		return t
+	}
+	t := &tenantLimiter{limits: l}
+	if l.RecordsPerSecond > 0 {
+		t.limiter = rate.NewLimiter(rate.Limit(l.RecordsPerSecond), l.BurstRecords)
+	}
+	s.limiters[tenant] = t
+	return t
+}
+
+// admit reserves n records of the tenant's rate, or says how long to wait.
+// A refused request consumes nothing.
+func (t *tenantLimiter) admit(tenant string, n int) error {
+	if t.limiter == nil {
+		return nil
+	}
+	now := time.Now()
+	r := t.limiter.ReserveN(now, n)
+	if !r.OK() {
+		return &RateLimitError{Tenant: tenant, Records: n, TooLarge: true, Limits: t.limits}
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return &RateLimitError{Tenant: tenant, Records: n, RetryAfter: d, Limits: t.limits}
+	}
+	return nil
+}
+
+// recordBytes is a record's size as limits count it: body and attributes.
+func recordBytes(r *eventstore.Record) int64 {
+	n := len(r.Body) + len(r.SeverityText)
+	for _, a := range r.Attributes {
+		n += len(a.Key) + len(a.Value.Str) + 8
+	}
+	return int64(n)
+}
+
+func sortRejections(rs []Rejection) {
+	slices.SortStableFunc(rs, func(a, b Rejection) int { return cmp.Compare(a.Index, b.Index) })
+}
