@@ -101,9 +101,7 @@ func (s *Store) applyRetention() error {
 	}
 	for _, h := range s.heads {
 		groups := map[string]bool{}
-		for i := range h.recs {
-			groups[h.recs[i].Group] = true
-		}
+		h.each(func(r *Record) { groups[r.Group] = true })
 		for g := range groups {
 			visit(h.tenant, h.dataset, g)
 		}

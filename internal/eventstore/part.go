@@ -157,7 +157,7 @@ func writePart(path string, recs []Record) (partIndex, int64, error) {
 	defer os.Remove(tmp) // no-op after the rename
 	defer f.Close()
 	w := parquet.NewGenericWriter[partRow](f,
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedBetterCompression}),
 		parquet.CreatedBy("mirador", "", ""),
 		parquet.MaxRowsPerRowGroup(rowGroupRows),
 	)
@@ -399,9 +399,12 @@ func (p *part) release() {
 // rowGroupReader decodes the selected columns of one row group into
 // records. It reuses its buffers across row groups of one scan worker.
 type rowGroupReader struct {
-	values  []parquet.Value
-	intern  map[string]string
-	attrBuf []Attr
+	values []parquet.Value
+	intern map[string]string
+	// recent holds, per column, the last few distinct values interned:
+	// low-cardinality columns (group, severity) are found there by a few
+	// byte comparisons instead of a map lookup.
+	recent [numColumns][]string
 }
 
 // read fills recs (grown to the row group's size) with the columns in cols
@@ -415,6 +418,7 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 	clear(recs)
 	if rr.intern == nil || len(rr.intern) > 1<<16 {
 		rr.intern = map[string]string{}
+		rr.recent = [numColumns][]string{}
 	}
 	chunks := rg.ColumnChunks()
 	var bytesRead int64
@@ -500,19 +504,33 @@ func (rr *rowGroupReader) eachValue(chunk parquet.ColumnChunk, fn func(parquet.V
 	}
 }
 
-func (rr *rowGroupReader) str(v parquet.Value, dict bool) string {
+// maxRecent bounds the per-column list of recently interned values.
+const maxRecent = 8
+
+// str returns v as a string; dictionary columns (c >= 0) are interned so
+// a row group's repeated values share one allocation.
+func (rr *rowGroupReader) str(v parquet.Value, c int) string {
 	b := v.ByteArray()
 	if len(b) == 0 {
 		return ""
 	}
-	if !dict {
+	if c < 0 {
 		return string(b)
 	}
-	if s, ok := rr.intern[string(b)]; ok {
-		return s
+	recent := rr.recent[c]
+	for _, s := range recent {
+		if s == string(b) {
+			return s
+		}
 	}
-	s := string(b)
-	rr.intern[s] = s
+	s, ok := rr.intern[string(b)]
+	if !ok {
+		s = string(b)
+		rr.intern[s] = s
+	}
+	if len(recent) < maxRecent {
+		rr.recent[c] = append(recent, s)
+	}
 	return s
 }
 
@@ -520,30 +538,30 @@ func (rr *rowGroupReader) str(v parquet.Value, dict bool) string {
 func (rr *rowGroupReader) set(r *Record, c int, v parquet.Value) int64 {
 	switch c {
 	case colGroup:
-		r.Group = rr.str(v, true)
+		r.Group = rr.str(v, colGroup)
 		return int64(len(r.Group))
 	case colStream:
-		r.Stream = rr.str(v, true)
+		r.Stream = rr.str(v, colStream)
 		return int64(len(r.Stream))
 	case colTime:
 		r.Time = v.Int64()
 	case colObservedTime:
 		r.ObservedTime = v.Int64()
 	case colSeverityText:
-		r.SeverityText = rr.str(v, true)
+		r.SeverityText = rr.str(v, colSeverityText)
 		return int64(len(r.SeverityText))
 	case colSeverityNumber:
 		r.SeverityNumber = v.Int32()
 		return 4
 	case colBody:
-		r.Body = rr.str(v, false)
+		r.Body = rr.str(v, -1)
 		return int64(len(r.Body))
 	case colAttributes:
 		b := v.ByteArray()
 		r.Attributes, _ = ParseAttrsJSON(string(b), nil)
 		return int64(len(b))
 	case colResource:
-		s := rr.str(v, true)
+		s := rr.str(v, colResource)
 		r.Resource, _ = ParseAttrsJSON(s, nil)
 		return int64(len(s))
 	case colTraceID:
@@ -556,7 +574,7 @@ func (rr *rowGroupReader) set(r *Record, c int, v parquet.Value) int64 {
 		copy(r.ParentSpanID[:], v.ByteArray())
 		return 8
 	case colName:
-		r.Name = rr.str(v, true)
+		r.Name = rr.str(v, colName)
 		return int64(len(r.Name))
 	case colKind:
 		r.Kind = int8(v.Int32())
@@ -567,7 +585,7 @@ func (rr *rowGroupReader) set(r *Record, c int, v parquet.Value) int64 {
 		r.StatusCode = int8(v.Int32())
 		return 4
 	case colStatusMessage:
-		r.StatusMessage = rr.str(v, false)
+		r.StatusMessage = rr.str(v, -1)
 		return int64(len(r.StatusMessage))
 	case colEvents:
 		if b := v.ByteArray(); len(b) > 0 {

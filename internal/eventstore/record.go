@@ -12,9 +12,9 @@ const (
 )
 
 // Record is one event: a log record, a span, a bus event, an audit record.
-// Fields a dataset does not use stay zero. Strings and slices of a Record
-// handed to Append may be retained by the store; callers must not modify
-// them afterwards.
+// Fields a dataset does not use stay zero. The records handed to Append,
+// their slice included, may be retained by the store; callers must not
+// modify them afterwards.
 type Record struct {
 	Time           int64  // event time, Unix ns
 	ObservedTime   int64  // when Mirador (or the first collector) saw it, Unix ns

@@ -82,9 +82,10 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 	}
 	var items []scanItem
 	for _, h := range heads {
-		recs := h.recs[:len(h.recs):len(h.recs)]
-		for i := 0; i < len(recs); i += headChunk {
-			items = append(items, scanItem{recs: recs[i:min(i+headChunk, len(recs))], seq: h.seq})
+		for _, recs := range h.chunks {
+			for i := 0; i < len(recs); i += headChunk {
+				items = append(items, scanItem{recs: recs[i:min(i+headChunk, len(recs)):min(i+headChunk, len(recs))], seq: h.seq})
+			}
 		}
 	}
 	f.tombs = s.man.Tombstones[key]

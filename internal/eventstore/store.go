@@ -68,12 +68,31 @@ type Store struct {
 // head is the in-memory part of one tenant's dataset.
 type head struct {
 	tenant, dataset string
-	recs            []Record // append-only while active; replaced, never edited
+	chunks          [][]Record // the appended batches; new chunks are added, none is edited
+	n               int        // records in chunks
 	bytes           int64
 	created         time.Time
 	firstSeg        int          // WAL segment of the oldest record
 	lastPos         wal.Position // WAL position of the newest batch
 	seq             uint64       // part sequence once swapped out; MaxUint64 while active
+}
+
+// each calls fn for every record of the head, oldest batch first.
+func (h *head) each(fn func(*Record)) {
+	for _, c := range h.chunks {
+		for i := range c {
+			fn(&c[i])
+		}
+	}
+}
+
+// records returns a copy of the head's records in one slice.
+func (h *head) records() []Record {
+	out := make([]Record, 0, h.n)
+	for _, c := range h.chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // recordBytes estimates the memory a record holds in a head.
@@ -239,7 +258,10 @@ func (s *Store) addToHead(tenant, dataset string, recs []Record, pos wal.Positio
 		h = &head{tenant: tenant, dataset: dataset, created: s.opts.Now(), firstSeg: pos.Segment, seq: math.MaxUint64}
 		s.heads[key] = h
 	}
-	h.recs = append(h.recs, recs...)
+	if len(recs) > 0 {
+		h.chunks = append(h.chunks, recs)
+		h.n += len(recs)
+	}
 	h.bytes += n
 	h.lastPos = pos
 	if s.lastPos.Less(pos) {
@@ -299,7 +321,7 @@ func (s *Store) flush(ctx context.Context, pick func([]*head) []*head) error {
 	s.mu.Lock()
 	var all []*head
 	for _, h := range s.heads {
-		if len(h.recs) > 0 {
+		if h.n > 0 {
 			all = append(all, h)
 		}
 	}
@@ -337,7 +359,7 @@ func (s *Store) writeHead(h *head) error {
 	key := datasetKey(h.tenant, h.dataset)
 	m := manifestPart{ID: fmt.Sprintf("%016x-%d", h.seq, start.UnixNano()), Tenant: h.tenant, Dataset: h.dataset, Seq: h.seq}
 	path := partPath(s.opts.Dir, m)
-	recs := slices.Clone(h.recs) // writePart sorts; scans may be reading h.recs
+	recs := h.records() // a copy: writePart sorts it while scans read the chunks
 	idx, size, err := writePart(path, recs)
 	if err == nil {
 		m.Rows, m.Size, m.MinTime, m.MaxTime = idx.Rows, size, idx.MinTime, idx.MaxTime
@@ -365,7 +387,8 @@ func (s *Store) writeHead(h *head) error {
 		s.removeFlushing(key, h)
 		h.seq = math.MaxUint64
 		if cur := s.heads[key]; cur != nil { // records arrived meanwhile: keep WAL order
-			cur.recs = append(slices.Clone(h.recs), cur.recs...)
+			cur.chunks = append(slices.Clone(h.chunks), cur.chunks...)
+			cur.n += h.n
 			cur.bytes += h.bytes
 			cur.firstSeg = min(cur.firstSeg, h.firstSeg)
 		} else {
@@ -376,7 +399,7 @@ func (s *Store) writeHead(h *head) error {
 	}
 	s.metrics.flushes.Inc()
 	s.metrics.flushSeconds.Observe(time.Since(start).Seconds())
-	s.opts.Logger.Debug("flushed an event store head", "tenant", h.tenant, "dataset", h.dataset, "records", len(h.recs), "bytes", size, "duration", time.Since(start))
+	s.opts.Logger.Debug("flushed an event store head", "tenant", h.tenant, "dataset", h.dataset, "records", h.n, "bytes", size, "duration", time.Since(start))
 	return nil
 }
 
@@ -435,16 +458,16 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, dataset, group string) 
 	defer s.mu.Unlock()
 	key := datasetKey(tenant, dataset)
 	if h := s.heads[key]; h != nil {
-		kept := make([]Record, 0, len(h.recs))
+		kept := make([]Record, 0, h.n)
 		var freed int64
-		for i := range h.recs {
-			if h.recs[i].Group == group {
-				freed += recordBytes(&h.recs[i])
+		h.each(func(r *Record) {
+			if r.Group == group {
+				freed += recordBytes(r)
 			} else {
-				kept = append(kept, h.recs[i])
+				kept = append(kept, *r)
 			}
-		}
-		h.recs, h.bytes, s.total = kept, h.bytes-freed, s.total-freed
+		})
+		h.chunks, h.n, h.bytes, s.total = [][]Record{kept}, len(kept), h.bytes-freed, s.total-freed
 	}
 	next := s.man
 	next.Tombstones = cloneTombstones(s.man.Tombstones)
@@ -512,15 +535,14 @@ func (s *Store) Groups(tenant, dataset string) []GroupStats {
 		heads = append(heads, h)
 	}
 	for _, h := range heads {
-		for i := range h.recs {
-			r := &h.recs[i]
+		h.each(func(r *Record) {
 			if hiddenHead(tombs[r.Group], h.seq, r.Time) {
-				continue
+				return
 			}
 			st := get(r.Group, r.Time)
 			st.Records++
 			st.FirstTime, st.LastTime = min(st.FirstTime, r.Time), max(st.LastTime, r.Time)
-		}
+		})
 	}
 	out := make([]GroupStats, 0, len(byName))
 	for _, st := range byName {
@@ -615,7 +637,7 @@ func (s *Store) flushOld(ctx context.Context) {
 	s.mu.Lock()
 	old := false
 	for _, h := range s.heads {
-		old = old || len(h.recs) > 0 && now.Sub(h.created) >= s.opts.HeadMaxAge
+		old = old || h.n > 0 && now.Sub(h.created) >= s.opts.HeadMaxAge
 	}
 	s.mu.Unlock()
 	if !old {
