@@ -38,6 +38,13 @@ fuzz:
 	$(GO) test ./internal/metrics -run '^$$' -fuzz FuzzDecodeV1MatchesGogo -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest/otlp -run '^$$' -fuzz FuzzOTLPMetricsHTTP -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz FuzzConfigFile -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/eventstore/wal -run '^$$' -fuzz FuzzReplay -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/eventstore -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/eventstore -run '^$$' -fuzz FuzzFlattenJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzNDJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzOTLPLogs -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/query/insights -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/query/filterpattern -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 # Benchmarks: Go benchmarks, then the load driver against a real server.
 bench:

@@ -37,12 +37,6 @@ type logsClient struct {
 // runLogs implements `mirador logs`. environ supplies MIRADOR_URL,
 // MIRADOR_API_KEY and MIRADOR_TENANT defaults.
 func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) error {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprint(stdout, logsUsage)
@@ -51,13 +45,9 @@ func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) erro
 		return fmt.Errorf("give a logs command: query, tail or groups\n\n%s", logsUsage)
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("mirador logs "+sub, flag.ContinueOnError)
-	var usageBuf bytes.Buffer
-	fs.SetOutput(&usageBuf)
-	fs.Usage = func() { fmt.Fprint(&usageBuf, logsUsage); fs.PrintDefaults() }
-	serverURL := fs.String("url", withDefault(env["MIRADOR_URL"], "http://127.0.0.1:7070"), "Mirador server URL (env MIRADOR_URL)")
-	key := fs.String("key", env["MIRADOR_API_KEY"], "API key (env MIRADOR_API_KEY)")
-	tenantID := fs.String("tenant", env["MIRADOR_TENANT"], "tenant, sent as X-Scope-OrgID (admin keys only; env MIRADOR_TENANT)")
+	cf := newClientFlags("mirador logs "+sub, logsUsage, "", environ)
+	fs := cf.fs
+	serverURL, key, tenantID := cf.url, cf.key, cf.tenant
 	var groups stringList
 	fs.Var(&groups, "group", "log group; repeat or comma-separate for several (default: all)")
 	since := fs.Duration("since", time.Hour, "query: how far back to look")
@@ -66,18 +56,9 @@ func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) erro
 	prefix := fs.String("prefix", "", "groups: only names starting with this")
 	timeout := fs.Duration("timeout", 2*time.Minute, "query and groups: give up after this long")
 
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				_, _ = io.Copy(stdout, &usageBuf)
-			}
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional, args = append(positional, fs.Arg(0)), fs.Args()[1:]
+	positional, err := cf.parse(args, stdout)
+	if err != nil {
+		return err
 	}
 	if *output != "table" && *output != "json" {
 		return fmt.Errorf("--output %q: use table or json", *output)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -130,4 +131,76 @@ func TestKill9KeepsEveryAcknowledgedLogRecord(t *testing.T) {
 		t.Errorf("the torn WAL tail was not reported:\n%s", p3.log())
 	}
 	t.Logf("%d acknowledged batches of %d records survived kill -9", total, perBatch)
+}
+
+func TestCLILogsQueryGroupsAndTail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	p := startMirador(t, t.TempDir())
+	env := []string{"MIRADOR_URL=" + p.url()}
+	post := func(body string) {
+		resp, err := http.Post(p.url()+"/api/v1/logs/ingest?group=shop", "application/x-ndjson", strings.NewReader(body))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("ingest: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+	post(`{"level":"error","message":"payment declined","order":{"id":"o-42"}}` + "\n" + `{"level":"info","message":"order placed"}`)
+
+	var out strings.Builder
+	if err := runLogs(context.Background(), []string{"query", `filter level = "error" | fields @message, order.id`, "--group", "shop", "--since", "1h"}, env, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "payment declined") || !strings.Contains(out.String(), "o-42") || strings.Contains(out.String(), "order placed") {
+		t.Errorf("logs query output:\n%s", out.String())
+	}
+	out.Reset()
+	if err := runLogs(context.Background(), []string{"query", "stats count() as n", "--output", "json"}, env, &out); err != nil || !strings.Contains(out.String(), `"n": 2`) {
+		t.Errorf("logs query --output json: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := runLogs(context.Background(), []string{"groups"}, env, &out); err != nil || !strings.Contains(out.String(), "shop") || !strings.Contains(out.String(), "never expire") {
+		t.Errorf("logs groups: %v\n%s", err, out.String())
+	}
+	err := runLogs(context.Background(), []string{"query", "stats count( by level"}, env, &out)
+	if err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("bad query: %v", err)
+	}
+
+	// tail prints what arrives until its context ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	var tailed syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- runLogs(ctx, []string{"tail", "--group", "shop", "--filter", "declined"}, env, &tailed) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(tailed.String(), "card declined") && time.Now().Before(deadline) {
+		post(`{"message":"card declined again"}`)
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("tail: %v", err)
+	}
+	if !strings.Contains(tailed.String(), "shop/default card declined again") {
+		t.Errorf("tail output:\n%s", tailed.String())
+	}
+}
+
+// syncBuffer is a strings.Builder safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

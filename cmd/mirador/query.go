@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,37 +29,18 @@ Flags:
 // runQuery implements `mirador query`. environ supplies MIRADOR_URL,
 // MIRADOR_API_KEY and MIRADOR_TENANT defaults.
 func runQuery(ctx context.Context, args, environ []string, stdout io.Writer) error {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	fs := flag.NewFlagSet("mirador query", flag.ContinueOnError)
-	var usageBuf bytes.Buffer
-	fs.SetOutput(&usageBuf)
-	fs.Usage = func() { fmt.Fprint(&usageBuf, queryUsage); fs.PrintDefaults() }
-	serverURL := fs.String("url", withDefault(env["MIRADOR_URL"], "http://127.0.0.1:7070"), "Mirador server URL (env MIRADOR_URL)")
-	key := fs.String("key", env["MIRADOR_API_KEY"], "API key with the read scope (env MIRADOR_API_KEY)")
-	tenantID := fs.String("tenant", env["MIRADOR_TENANT"], "tenant to query, sent as X-Scope-OrgID (admin keys only; env MIRADOR_TENANT)")
+	cf := newClientFlags("mirador query", queryUsage, " with the read scope", environ)
+	fs := cf.fs
+	serverURL, key, tenantID := cf.url, cf.key, cf.tenant
 	at := fs.String("time", "", "evaluation time (RFC 3339 or Unix seconds); default now")
 	rng := fs.Duration("range", 0, "make a range query over this duration, e.g. 1h")
 	step := fs.Duration("step", 0, "range query resolution; default range/250, at least 1s")
 	output := fs.String("output", "table", "output format: table or json")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 
-	var exprs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				_, _ = io.Copy(stdout, &usageBuf)
-			}
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		exprs, args = append(exprs, fs.Arg(0)), fs.Args()[1:]
+	exprs, err := cf.parse(args, stdout)
+	if err != nil {
+		return err
 	}
 	if len(exprs) != 1 {
 		return fmt.Errorf("give exactly one PromQL expression, e.g. mirador query 'up'")

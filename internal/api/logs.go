@@ -4,15 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-
+	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/ingest"
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/tenant"
 )
@@ -55,7 +54,7 @@ func (o Options) ingestLogs() http.Handler {
 			writeError(w, http.StatusUnsupportedMediaType, "%v", err)
 			return
 		}
-		body, status, err := readIngestBody(r, o.Logs.MaxBodyBytes(id))
+		body, status, err := ingest.ReadBody(r, o.Logs.MaxBodyBytes(id))
 		if err != nil {
 			writeError(w, status, "%v", err)
 			return
@@ -94,35 +93,6 @@ func isTextBody(contentType string) (bool, error) {
 	return false, fmt.Errorf("unsupported Content-Type %q: send application/x-ndjson (one JSON object per line) or text/plain (one record per line)", contentType)
 }
 
-// readIngestBody reads a possibly gzip-compressed body of at most limit
-// bytes after decompression (0: unlimited).
-func readIngestBody(r *http.Request, limit int64) ([]byte, int, error) {
-	var src io.Reader = r.Body
-	switch enc := r.Header.Get("Content-Encoding"); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("body is not valid gzip: %v", err)
-		}
-		defer zr.Close()
-		src = zr
-	default:
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("unsupported Content-Encoding %q: send the body uncompressed or gzip-compressed", enc)
-	}
-	if limit > 0 {
-		src = io.LimitReader(src, limit+1)
-	}
-	body, err := io.ReadAll(src)
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
-	}
-	if limit > 0 && int64(len(body)) > limit {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request body exceeds limits.max_request_body_bytes (%d bytes after decompression): send smaller batches", limit)
-	}
-	return body, 0, nil
-}
-
 // writeLogsError answers with the status an error of the logs service
 // calls for.
 func writeLogsError(w http.ResponseWriter, err error) {
@@ -141,6 +111,8 @@ func writeLogsError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusConflict, "%v", err)
 	case errors.Is(err, logs.ErrTooManyGroups):
 		writeError(w, http.StatusTooManyRequests, "%v", err)
+	case errors.Is(err, eventstore.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "%v: the server is shutting down; retry", err)
 	default:
 		writeError(w, http.StatusInternalServerError, "%v", err)
 	}

@@ -19,7 +19,7 @@ import (
 const (
 	compactMinParts   = 4
 	compactSmallBytes = 128 << 20
-	compactMaxRows    = 1_000_000
+	compactMaxRows    = 500_000
 )
 
 // Compact applies retention and then merges small parts, once.

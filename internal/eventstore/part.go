@@ -450,7 +450,7 @@ func (cols Column) needs(c int) bool {
 	case colObservedTime:
 		return cols&ColObservedTime != 0
 	case colGroup:
-		return true // tombstones and group filters need it
+		return cols&ColGroup != 0
 	case colStream:
 		return cols&ColStream != 0
 	case colSeverityText, colSeverityNumber:

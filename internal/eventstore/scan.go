@@ -69,6 +69,9 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 	if q.Columns&ColStream == 0 && q.Streams != nil {
 		q.Columns |= ColStream
 	}
+	if q.Groups != nil {
+		q.Columns |= ColGroup
+	}
 
 	// Snapshot.
 	s.mu.Lock()
@@ -89,6 +92,9 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 		}
 	}
 	f.tombs = s.man.Tombstones[key]
+	if len(f.tombs) > 0 {
+		q.Columns |= ColGroup // tombstones are per group
+	}
 	s.mu.Unlock()
 	defer func() {
 		for _, p := range parts {

@@ -60,6 +60,7 @@ type Store struct {
 
 	closed  atomic.Bool
 	flushCh chan struct{}
+	drained chan struct{} // closed and replaced whenever a flush frees head memory; guarded by mu
 	stop    chan struct{}
 	done    chan struct{}
 	metrics *storeMetrics
@@ -139,7 +140,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		opts: opts, heads: map[string]*head{}, flushing: map[string][]*head{}, parts: map[string][]*part{},
-		flushCh: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		flushCh: make(chan struct{}, 1), drained: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	var err error
 	if s.man, err = readManifest(opts.Dir); err != nil {
@@ -280,6 +281,9 @@ func (s *Store) Append(ctx context.Context, tenant, dataset string, recs []Recor
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	if err := s.waitForMemory(ctx); err != nil {
+		return err
+	}
 	buf := batchBuffers.Get().(*[]byte)
 	payload := encodeBatch((*buf)[:0], tenant, dataset, recs)
 	s.gate.RLock()
@@ -303,6 +307,31 @@ func (s *Store) Append(ctx context.Context, tenant, dataset string, recs []Recor
 		}
 	}
 	return nil
+}
+
+// waitForMemory holds an Append back while the heads use more than twice
+// their budget, until flushes catch up: memory stays bounded when writers
+// outpace the disk, and the writers see the slowdown as latency.
+func (s *Store) waitForMemory(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		over, drained := s.total > 2*s.opts.HeadMaxBytes, s.drained
+		s.mu.Unlock()
+		if !over {
+			return nil
+		}
+		select {
+		case s.flushCh <- struct{}{}:
+		default:
+		}
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the event store to flush: %w", ctx.Err())
+		case <-s.stop:
+			return ErrClosed
+		}
+	}
 }
 
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
@@ -385,6 +414,7 @@ func (s *Store) writeHead(h *head) error {
 		s.opts.Logger.Error("flush of an event store head failed; its records stay in memory and in the WAL", "tenant", h.tenant, "dataset", h.dataset, "err", err)
 		s.mu.Lock()
 		s.removeFlushing(key, h)
+		s.total += h.bytes // still in memory
 		h.seq = math.MaxUint64
 		if cur := s.heads[key]; cur != nil { // records arrived meanwhile: keep WAL order
 			cur.chunks = append(slices.Clone(h.chunks), cur.chunks...)
@@ -412,6 +442,8 @@ func (s *Store) removeFlushing(key string, h *head) {
 		s.flushing[key] = list
 	}
 	s.total -= h.bytes
+	close(s.drained)
+	s.drained = make(chan struct{})
 }
 
 // truncateWAL deletes the WAL segments no head needs.

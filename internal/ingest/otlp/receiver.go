@@ -1,24 +1,23 @@
 package otlp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+
+	"github.com/miradorhq/mirador/internal/ingest"
 )
 
 // Result reports what a consumer did with an export.
@@ -209,7 +208,7 @@ func (r *Receiver) serveExport(signal string, enabled bool, export func(ctx cont
 		writeStatus(w, req, http.StatusUnsupportedMediaType, err.Error())
 		return "rejected"
 	}
-	body, status, err := readBody(req, r.opts.BodyLimit(req.Context()))
+	body, status, err := ingest.ReadBody(req, r.opts.BodyLimit(req.Context()))
 	if err != nil {
 		writeStatus(w, req, status, err.Error())
 		return "rejected"
@@ -294,35 +293,6 @@ func requestFormat(req *http.Request) (format, error) {
 		}
 	}
 	return "", fmt.Errorf("unsupported Content-Type %q: send OTLP as application/x-protobuf or application/json", ct)
-}
-
-// readBody reads the (possibly gzip-compressed) body, at most limit bytes
-// after decompression.
-func readBody(req *http.Request, limit int64) ([]byte, int, error) {
-	var src io.Reader = req.Body
-	switch enc := req.Header.Get("Content-Encoding"); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(req.Body)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("body is not valid gzip: %v", err)
-		}
-		defer zr.Close()
-		src = zr
-	default:
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("unsupported Content-Encoding %q: send the body uncompressed or gzip-compressed", enc)
-	}
-	if limit > 0 {
-		src = io.LimitReader(src, limit+1)
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(src); err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
-	}
-	if limit > 0 && int64(buf.Len()) > limit {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request body exceeds limits.max_request_body_bytes (%d bytes after decompression): send smaller batches", limit)
-	}
-	return buf.Bytes(), 0, nil
 }
 
 func consumerStatus(err error) int {

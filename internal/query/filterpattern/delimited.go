@@ -77,20 +77,7 @@ func (ps *parser) parseSlot() (field, error) {
 				return field{}, ps.errorf("expected a condition on %s (e.g. %s = value)", n, n)
 			}
 			c := &comparison{path: n}
-			switch {
-			case ps.peek("!="):
-				c.op, ps.i = opNe, ps.i+2
-			case ps.peek("<="):
-				c.op, ps.i = opLe, ps.i+2
-			case ps.peek(">="):
-				c.op, ps.i = opGe, ps.i+2
-			case ps.peek("="):
-				c.op, ps.i = opEq, ps.i+1
-			case ps.peek("<"):
-				c.op, ps.i = opLt, ps.i+1
-			case ps.peek(">"):
-				c.op, ps.i = opGt, ps.i+1
-			default:
+			if !ps.operator(c) {
 				return field{}, ps.errorf("expected an operator (=, !=, <, >, <=, >=), \",\" or \"]\" after %s, found %q", n, ps.rest(10))
 			}
 			ps.skipSpace()

@@ -322,20 +322,7 @@ func (ps *parser) parseComparison() (jsonExpr, error) {
 			return c, nil
 		}
 	}
-	switch {
-	case ps.peek("!="):
-		c.op, ps.i = opNe, ps.i+2
-	case ps.peek("<="):
-		c.op, ps.i = opLe, ps.i+2
-	case ps.peek(">="):
-		c.op, ps.i = opGe, ps.i+2
-	case ps.peek("="):
-		c.op, ps.i = opEq, ps.i+1
-	case ps.peek("<"):
-		c.op, ps.i = opLt, ps.i+1
-	case ps.peek(">"):
-		c.op, ps.i = opGt, ps.i+1
-	default:
+	if !ps.operator(c) {
 		return nil, ps.errorf("expected =, !=, <, >, <=, >=, IS NULL, IS TRUE, IS FALSE or NOT EXISTS after $.%s, found %q", path, ps.rest(10))
 	}
 	ps.skipSpace()
@@ -343,6 +330,23 @@ func (ps *parser) parseComparison() (jsonExpr, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// comparisonOps are the comparison operators, longest first.
+var comparisonOps = []struct {
+	lit string
+	op  cmpOp
+}{{"!=", opNe}, {"<=", opLe}, {">=", opGe}, {"=", opEq}, {"<", opLt}, {">", opGt}}
+
+// operator reads a comparison operator into c.
+func (ps *parser) operator(c *comparison) bool {
+	for _, o := range comparisonOps {
+		if ps.peek(o.lit) {
+			c.op, ps.i = o.op, ps.i+len(o.lit)
+			return true
+		}
+	}
+	return false
 }
 
 // parseValue reads the right-hand side of a comparison.
