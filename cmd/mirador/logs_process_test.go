@@ -172,7 +172,9 @@ func TestCLILogsQueryGroupsAndTail(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var tailed syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- runLogs(ctx, []string{"tail", "--group", "shop", "--filter", "declined"}, env, &tailed) }()
+	go func() {
+		done <- runLogs(ctx, []string{"tail", "--group", "shop", "--filter", "declined"}, env, &tailed)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(tailed.String(), "card declined") && time.Now().Before(deadline) {
 		post(`{"message":"card declined again"}`)
