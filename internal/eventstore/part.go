@@ -400,6 +400,7 @@ func (p *part) release() {
 // records. It reuses its buffers across row groups of one scan worker.
 type rowGroupReader struct {
 	values []parquet.Value
+	ints   []int64
 	intern map[string]string
 	// recent holds, per column, the last few distinct values interned:
 	// low-cardinality columns (group, severity) are found there by a few
@@ -426,18 +427,11 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 		if !cols.needs(c) {
 			continue
 		}
-		i := 0
-		err := rr.eachValue(chunks[leaf[c]], func(v parquet.Value) error {
-			if i >= n {
-				return fmt.Errorf("column %d has more values than rows", c)
-			}
-			bytesRead += rr.set(&recs[i], c, v)
-			i++
-			return nil
-		})
+		n, err := rr.readColumn(chunks[leaf[c]], c, recs)
 		if err != nil {
 			return nil, 0, err
 		}
+		bytesRead += n
 	}
 	return recs, bytesRead, nil
 }
@@ -469,38 +463,74 @@ func (cols Column) needs(c int) bool {
 	return cols&ColSpan != 0
 }
 
-func (rr *rowGroupReader) eachValue(chunk parquet.ColumnChunk, fn func(parquet.Value) error) error {
+// readColumn decodes column c of a row group into recs and returns the
+// bytes decoded. Time columns go through the typed int64 reader, which
+// decodes a page without boxing each value.
+func (rr *rowGroupReader) readColumn(chunk parquet.ColumnChunk, c int, recs []Record) (int64, error) {
 	pages := chunk.Pages()
 	defer pages.Close()
 	if cap(rr.values) < 1024 {
 		rr.values = make([]parquet.Value, 1024)
+		rr.ints = make([]int64, 1024)
 	}
+	var bytesRead int64
+	i := 0
 	for {
 		page, err := pages.ReadPage()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil
+				return bytesRead, nil
 			}
-			return fmt.Errorf("read page: %w", err)
+			return 0, fmt.Errorf("read page: %w", err)
 		}
-		vr := page.Values()
+		err = rr.readPage(page, c, recs, &i, &bytesRead)
+		parquet.Release(page)
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (rr *rowGroupReader) readPage(page parquet.Page, c int, recs []Record, i *int, bytesRead *int64) error {
+	vr := page.Values()
+	if ir, ok := vr.(parquet.Int64Reader); ok && (c == colTime || c == colObservedTime) {
 		for {
-			k, err := vr.ReadValues(rr.values[:cap(rr.values)])
-			for _, v := range rr.values[:k] {
-				if err := fn(v); err != nil {
-					parquet.Release(page)
-					return err
-				}
+			k, err := ir.ReadInt64s(rr.ints)
+			if *i+k > len(recs) {
+				return fmt.Errorf("column %s has more values than rows", columnNames[c])
 			}
+			for _, x := range rr.ints[:k] {
+				if c == colTime {
+					recs[*i].Time = x
+				} else {
+					recs[*i].ObservedTime = x
+				}
+				*i++
+			}
+			*bytesRead += 8 * int64(k)
 			if err != nil {
 				if errors.Is(err, io.EOF) {
-					break
+					return nil
 				}
-				parquet.Release(page)
 				return fmt.Errorf("read values: %w", err)
 			}
 		}
-		parquet.Release(page)
+	}
+	for {
+		k, err := vr.ReadValues(rr.values)
+		if *i+k > len(recs) {
+			return fmt.Errorf("column %s has more values than rows", columnNames[c])
+		}
+		for _, v := range rr.values[:k] {
+			*bytesRead += rr.set(&recs[*i], c, v)
+			*i++
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read values: %w", err)
+		}
 	}
 }
 
