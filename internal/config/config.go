@@ -22,6 +22,7 @@ type Config struct {
 	Insecure     bool   `yaml:"insecure" help:"Allow listening on non-loopback addresses without any API key."`
 
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" help:"How long graceful shutdown waits for in-flight requests."`
+	MemoryLimit     Bytes    `yaml:"memory_limit" help:"Soft limit of the process's memory: the Go runtime collects garbage harder as it is approached (as GOMEMLIMIT does); 0 leaves the runtime's default."`
 
 	Log        Log        `yaml:"log"`
 	Meta       Meta       `yaml:"meta"`

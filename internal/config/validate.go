@@ -41,6 +41,9 @@ func (c *Config) Validate() error {
 		}
 		seen[a.addr] = a.path
 	}
+	if c.MemoryLimit < 0 {
+		bad("memory_limit", c.MemoryLimit, "must not be negative (0 leaves the Go runtime's default)")
+	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", c.ShutdownTimeout, "must be greater than zero (e.g. 30s)")
 	}

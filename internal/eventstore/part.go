@@ -157,7 +157,7 @@ func writePart(path string, recs []Record) (partIndex, int64, error) {
 	defer os.Remove(tmp) // no-op after the rename
 	defer f.Close()
 	w := parquet.NewGenericWriter[partRow](f,
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedBetterCompression}),
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
 		parquet.CreatedBy("mirador", "", ""),
 		parquet.MaxRowsPerRowGroup(rowGroupRows),
 	)

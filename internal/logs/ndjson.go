@@ -39,8 +39,9 @@ type LineError struct {
 func decodeNDJSON(body, group, stream string, now time.Time) (recs []eventstore.Record, lines []int, errs []LineError) {
 	n := strings.Count(body, "\n") + 1
 	recs, lines = make([]eventstore.Record, 0, n), make([]int, 0, n)
+	var scratch []eventstore.Attr
 	forEachLine(body, func(n int, line string) {
-		rec, err := decodeJSONLine(line, now)
+		rec, err := decodeJSONLine(line, now, &scratch)
 		if err != nil {
 			errs = append(errs, LineError{Line: n, Error: err.Error()})
 			return
@@ -76,11 +77,15 @@ func forEachLine(body string, fn func(n int, line string)) {
 	}
 }
 
-func decodeJSONLine(line string, now time.Time) (eventstore.Record, error) {
-	var attrs []eventstore.Attr
+// decodeJSONLine turns one NDJSON line into a record. scratch is reused
+// across lines; the record gets an attribute slice of exactly its size, as
+// heads hold records until they are flushed.
+func decodeJSONLine(line string, now time.Time, scratch *[]eventstore.Attr) (eventstore.Record, error) {
+	attrs := (*scratch)[:0]
 	err := eventstore.FlattenJSON(line, func(k string, v eventstore.Value) {
 		attrs = append(attrs, eventstore.Attr{Key: k, Value: v})
 	})
+	*scratch = attrs
 	if err != nil {
 		return eventstore.Record{}, err
 	}
@@ -114,7 +119,9 @@ func decodeJSONLine(line string, now time.Time) (eventstore.Record, error) {
 			attrs = append(attrs, eventstore.Attr{Key: spanKeys[0], Value: v})
 		}
 	}
-	rec.Attributes = attrs
+	if len(attrs) > 0 {
+		rec.Attributes = append(make([]eventstore.Attr, 0, len(attrs)), attrs...)
+	}
 	return rec, nil
 }
 

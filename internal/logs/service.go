@@ -154,8 +154,9 @@ func (e *RateLimitError) StatusCode() int {
 // RetryDelay is how long the sender should wait before retrying.
 func (e *RateLimitError) RetryDelay() time.Duration { return e.RetryAfter }
 
-// Ingest validates and stores records of one tenant: each record is checked
-// on its own and refused alone; the rest are stored durably, appear in
+// Ingest validates and stores records of one tenant, taking ownership of
+// recs (it filters them in place). Each record is checked on its own and
+// refused alone; the rest are stored durably, appear in
 // queries and go out to live tails. The error is non-nil only when nothing
 // was stored for a reason other than bad records (rate limit, storage).
 func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []eventstore.Record, index []int) (IngestResult, error) {
@@ -170,7 +171,7 @@ func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []ev
 		res.Rejected = append(res.Rejected, Rejection{Index: at, Reason: reason, Error: msg})
 		s.rejected.WithLabelValues(tenant, reason).Inc()
 	}
-	kept := recs[:0:0]
+	kept := recs[:0] // filtered in place: recs is ours and heads keep what they get
 	groups := map[string]bool{}
 	for i := range recs {
 		r := &recs[i]

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,9 @@ type Server struct {
 // ":0" get free ports; Addr reports what was bound.
 func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
 	s := &Server{cfg: cfg, logger: logger, listeners: map[string]net.Listener{}, serveErr: make(chan error, 3)}
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimit))
+	}
 	defer func() {
 		if err != nil {
 			_ = s.Shutdown(context.Background())
