@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/miradorhq/mirador/bench/internal/benchproc"
 )
 
 // The TSDB's on-disk layout, read without opening it: block directories
@@ -66,9 +68,9 @@ func readTSDBDir(dir string) (tsdbDisk, error) {
 		path := filepath.Join(dir, name)
 		switch {
 		case name == "wal":
-			d.WALBytes, err = dirSize(path)
+			d.WALBytes, err = benchproc.DirSize(path)
 		case name == "chunks_head":
-			d.HeadChunkBytes, err = dirSize(path)
+			d.HeadChunkBytes, err = benchproc.DirSize(path)
 		case strings.Contains(name, ".tmp"):
 			d.Pending = append(d.Pending, name)
 		default:
@@ -118,44 +120,16 @@ func readBlock(dir string) (b blockInfo, ok bool, err error) {
 		Samples: meta.Stats.NumSamples, Series: meta.Stats.NumSeries, Chunks: meta.Stats.NumChunks,
 		Level: meta.Compaction.Level,
 	}
-	if b.Bytes, err = dirSize(dir); err != nil {
+	if b.Bytes, err = benchproc.DirSize(dir); err != nil {
 		return b, false, err
 	}
-	if b.ChunkBytes, err = dirSize(filepath.Join(dir, "chunks")); err != nil {
+	if b.ChunkBytes, err = benchproc.DirSize(filepath.Join(dir, "chunks")); err != nil {
 		return b, false, err
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "index")); err == nil {
 		b.IndexBytes = fi.Size()
 	}
 	return b, true, nil
-}
-
-// dirSize is the sum of the sizes of the regular files under dir.
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // removed while we walked: a WAL segment or a block being replaced
-		}
-		if err != nil {
-			return err
-		}
-		if e.Type().IsRegular() {
-			fi, err := e.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			n += fi.Size()
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("size of %s: %w", dir, err)
-	}
-	return n, nil
 }
 
 // expectedBlockSamples is how many samples the head's own compaction

@@ -77,12 +77,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/miradorhq/mirador/bench/internal/benchproc"
 )
 
 // options are the driver's flags.
@@ -198,7 +199,7 @@ func run(ctx context.Context, o options) (err error) {
 	bin := o.binary
 	if bin == "" {
 		slog.Info("building mirador")
-		if bin, err = buildServer(ctx, tmp); err != nil {
+		if bin, err = benchproc.Build(ctx, tmp); err != nil {
 			return err
 		}
 	}
@@ -209,11 +210,11 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	defer func() {
 		slog.Info("stopping the server")
-		err = errors.Join(err, srv.stop(time.Minute))
+		err = errors.Join(err, srv.Stop(time.Minute))
 	}()
-	slog.Info("server ready", "url", srv.baseURL, "pid", srv.pid())
+	slog.Info("server ready", "url", srv.URL(), "pid", srv.PID())
 
-	r := &report{Date: time.Now(), Machine: describeMachine(), Revision: gitRevision(), Command: "go run ./bench/remotewrite " + strings.Join(os.Args[1:], " ")}
+	r := &report{Date: time.Now(), Machine: benchproc.DescribeMachine(), Revision: benchproc.GitRevision(), Command: "go run ./bench/remotewrite " + strings.Join(os.Args[1:], " ")}
 	steps := int(o.history / o.interval)
 	w := &r.Workload
 	w.Series, w.LabelsPerSeries = o.series, seriesLabels(0).Len()
@@ -233,32 +234,32 @@ func run(ctx context.Context, o options) (err error) {
 	last := time.Now().Truncate(o.interval).UnixMilli()
 	first := last - int64(steps-1)*o.interval.Milliseconds()
 	checkpoint := int(blockRange * 3 / 2 / o.interval)
-	var atStart, atCheckpoint, atEnd snapshot
+	var atStart, atCheckpoint, atEnd benchproc.Snapshot
 	var walAtCheckpoint int64
 	var snapErr error
 	bf := &backfill{
-		fleet: f, url: srv.baseURL + "/prometheus/api/v1/write", client: client,
+		fleet: f, url: srv.URL() + "/prometheus/api/v1/write", client: client,
 		senders: o.senders, batch: o.batch, seed: o.seed, start: first, interval: o.interval.Milliseconds(), steps: steps,
 		checkpoint: checkpoint,
 		onCheckpoint: func() {
-			atCheckpoint, snapErr = takeSnapshot(srv)
-			walAtCheckpoint, _ = dirSize(filepath.Join(tsdbDir, "wal"))
+			atCheckpoint, snapErr = srv.Snapshot()
+			walAtCheckpoint, _ = benchproc.DirSize(filepath.Join(tsdbDir, "wal"))
 			slog.Info("checkpoint: the head holds 3h of data and may compact from now on")
 		},
 	}
 	var profiled chan error
 	if o.profilePath != "" {
 		profiled = make(chan error, 1)
-		go func() { profiled <- fetchCPUProfile(ctx, srv.baseURL, o.profileFor, o.profilePath) }()
+		go func() { profiled <- benchproc.FetchCPUProfile(ctx, srv.URL(), o.profileFor, o.profilePath) }()
 	}
 	slog.Info("backfill", "series", o.series, "samples", w.Samples, "from", time.UnixMilli(first).UTC(), "to", time.UnixMilli(last).UTC())
-	if atStart, err = takeSnapshot(srv); err != nil {
+	if atStart, err = srv.Snapshot(); err != nil {
 		return err
 	}
 	if err := bf.run(ctx); err != nil {
 		return fmt.Errorf("backfill: %w", err)
 	}
-	if atEnd, err = takeSnapshot(srv); err != nil {
+	if atEnd, err = srv.Snapshot(); err != nil {
 		return err
 	}
 	if snapErr != nil {
@@ -271,10 +272,10 @@ func run(ctx context.Context, o options) (err error) {
 		newWindow("with compaction (rest)", atCheckpoint, atEnd, w.Samples-headOnly, after),
 		newWindow("whole backfill", atStart, atEnd, w.Samples, append(before, after...)),
 	}
-	if r.ServerMemoryIngest, err = srv.memory(); err != nil {
+	if r.ServerMemoryIngest, err = srv.Memory(); err != nil {
 		return err
 	}
-	slog.Info("backfill done", "seconds", atEnd.wall.Sub(atStart.wall).Seconds())
+	slog.Info("backfill done", "seconds", atEnd.Wall.Sub(atStart.Wall).Seconds())
 
 	// Phase 1's disk figures, once the head has compacted.
 	want := expectedBlockSamples(o.series, first, last, o.interval.Milliseconds())
@@ -283,17 +284,17 @@ func run(ctx context.Context, o options) (err error) {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	atBlocks, err := takeSnapshot(srv)
+	atBlocks, err := srv.Snapshot()
 	if err != nil {
 		return err
 	}
 	r.Disk = newDiskResult(disk)
 	r.Disk.Complete = waitErr == nil
-	r.Disk.WaitSeconds = atBlocks.wall.Sub(atEnd.wall).Seconds()
-	r.Disk.WaitServerCPUSeconds = (atBlocks.serverCPU - atEnd.serverCPU).Seconds()
+	r.Disk.WaitSeconds = atBlocks.Wall.Sub(atEnd.Wall).Seconds()
+	r.Disk.WaitServerCPUSeconds = (atBlocks.ServerCPU - atEnd.ServerCPU).Seconds()
 	r.Disk.WALBytesAtCheckpoint = walAtCheckpoint
 	r.Disk.WALBytesPerSampleWritten = float64(walAtCheckpoint) / float64(headOnly)
-	r.Disk.CompactionLog = srv.tsdbLines(`msg="write block completed"`, `msg="compact blocks"`, `msg="WAL checkpoint complete"`, `msg="Head GC completed"`)
+	r.Disk.CompactionLog = srv.Retained(`msg="write block completed"`, `msg="compact blocks"`, `msg="WAL checkpoint complete"`, `msg="Head GC completed"`)
 	if waitErr != nil {
 		r.Notes = append(r.Notes, "head compaction did not finish: "+waitErr.Error())
 	}
@@ -305,14 +306,14 @@ func run(ctx context.Context, o options) (err error) {
 		slog.Info("waiting for the CPU profile")
 		if err := <-profiled; err != nil {
 			r.Notes = append(r.Notes, err.Error())
-		} else if r.Profile, err = readProfile(ctx, o.profilePath, 25); err != nil {
+		} else if r.Profile, err = benchproc.ReadProfile(ctx, o.profilePath, 25); err != nil {
 			r.Notes = append(r.Notes, err.Error())
 		} else {
 			r.Profile.Seconds = o.profileFor.Seconds()
 		}
 	}
 
-	pc := &promClient{base: srv.baseURL + "/prometheus/api/v1", client: &http.Client{Timeout: 10 * time.Minute}}
+	pc := &promClient{base: srv.URL() + "/prometheus/api/v1", client: &http.Client{Timeout: 10 * time.Minute}}
 	end := time.UnixMilli(last)
 	if r.StoredSamples, err = readBack(ctx, pc, o.history, end); err != nil {
 		r.Notes = append(r.Notes, "could not read the stored samples back: "+err.Error())
@@ -342,11 +343,23 @@ func readBack(ctx context.Context, pc *promClient, history time.Duration, end ti
 	return int64(v), err
 }
 
-// gitRevision describes the checkout the driver runs in, if it is one.
-func gitRevision() string {
-	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
+// startServer starts bin on a free loopback port with its data in dataDir,
+// the OTLP listeners and self-scrape off and no ingest rate limit, and
+// waits until /-/ready answers 200. Its log goes to logFile; extra flags
+// are appended. The TSDB's log lines are kept for the report.
+func startServer(ctx context.Context, bin, dataDir, logFile string, extra []string) (*benchproc.Server, error) {
+	args := append([]string{
+		"--data-dir", dataDir,
+		"--http-addr", "127.0.0.1:0",
+		"--otlp-http-addr", "", "--otlp-grpc-addr", "",
+		"--metrics.self-scrape-interval", "0s",
+		"--limits.ingest-samples-per-second", "0",
+		"--log.level", "info", // the listener's address is logged at info
+	}, extra...)
+	return benchproc.StartServer(ctx, benchproc.ServerConfig{
+		Binary:  bin,
+		Args:    args,
+		LogFile: logFile,
+		Retain:  func(line string) bool { return strings.Contains(line, "component=tsdb") },
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/miradorhq/mirador/bench/internal/benchproc"
 )
 
 // promClient calls the Prometheus-compatible HTTP API and times the calls
@@ -174,25 +176,25 @@ func formatTime(t time.Time) string {
 
 // queryResult is phase 3's outcome.
 type queryResult struct {
-	Query             string         `json:"query"`
-	Start             time.Time      `json:"start"`
-	End               time.Time      `json:"end"`
-	StepSeconds       float64        `json:"step_seconds"`
-	Warmup            int            `json:"warmup_runs"`
-	Runs              int            `json:"runs"`
-	SeriesTouched     int            `json:"series_touched"`
-	ResultSeries      int            `json:"result_series"`
-	PointsPerSeries   int            `json:"points_per_series"`
-	QueryableSamples  int64          `json:"total_queryable_samples"`
-	PeakSamples       int64          `json:"peak_samples"`
-	Latency           latencySummary `json:"latency"`
-	ServerCPUPerQuery float64        `json:"server_cpu_seconds_per_query"`
-	ServerMemoryAfter memoryUsage    `json:"server_memory_after"`
+	Query             string                   `json:"query"`
+	Start             time.Time                `json:"start"`
+	End               time.Time                `json:"end"`
+	StepSeconds       float64                  `json:"step_seconds"`
+	Warmup            int                      `json:"warmup_runs"`
+	Runs              int                      `json:"runs"`
+	SeriesTouched     int                      `json:"series_touched"`
+	ResultSeries      int                      `json:"result_series"`
+	PointsPerSeries   int                      `json:"points_per_series"`
+	QueryableSamples  int64                    `json:"total_queryable_samples"`
+	PeakSamples       int64                    `json:"peak_samples"`
+	Latency           benchproc.LatencySummary `json:"latency"`
+	ServerCPUPerQuery float64                  `json:"server_cpu_seconds_per_query"`
+	ServerMemoryAfter benchproc.Memory         `json:"server_memory_after"`
 }
 
 // runQueries is phase 3: warm-up runs, then runs sequential timed runs of
 // q over [start, end] at step.
-func runQueries(ctx context.Context, c *promClient, srv *serverProcess, q string, start, end time.Time, step time.Duration, warmup, runs int) (queryResult, error) {
+func runQueries(ctx context.Context, c *promClient, srv *benchproc.Server, q string, start, end time.Time, step time.Duration, warmup, runs int) (queryResult, error) {
 	res := queryResult{Query: q, Start: start, End: end, StepSeconds: step.Seconds(), Warmup: warmup, Runs: runs}
 	var err error
 	if res.SeriesTouched, err = c.countSeries(ctx, q, start.Add(-5*time.Minute), end); err != nil {
@@ -203,7 +205,7 @@ func runQueries(ctx context.Context, c *promClient, srv *serverProcess, q string
 			return res, fmt.Errorf("warm-up query: %w", err)
 		}
 	}
-	cpu0, err := srv.cpu()
+	cpu0, err := srv.CPU()
 	if err != nil {
 		return res, err
 	}
@@ -219,11 +221,11 @@ func runQueries(ctx context.Context, c *promClient, srv *serverProcess, q string
 			res.PointsPerSeries = len(m[0].Values)
 		}
 	}
-	cpu1, err := srv.cpu()
+	cpu1, err := srv.CPU()
 	if err != nil {
 		return res, err
 	}
-	res.Latency = summarize(lat)
+	res.Latency = benchproc.Summarize(lat)
 	if runs > 0 {
 		res.ServerCPUPerQuery = (cpu1 - cpu0).Seconds() / float64(runs)
 	}
@@ -236,7 +238,7 @@ func runQueries(ctx context.Context, c *promClient, srv *serverProcess, q string
 		res.QueryableSamples = r.Stats.Samples.TotalQueryableSamples
 		res.PeakSamples = r.Stats.Samples.PeakSamples
 	}
-	if res.ServerMemoryAfter, err = srv.memory(); err != nil {
+	if res.ServerMemoryAfter, err = srv.Memory(); err != nil {
 		return res, err
 	}
 	return res, nil

@@ -4,82 +4,35 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/miradorhq/mirador/bench/internal/benchproc"
 )
-
-// latencySummary describes a set of request latencies. Percentiles are
-// nearest-rank: p99 of 50 runs is the slowest run.
-type latencySummary struct {
-	Count int     `json:"count"`
-	P50ms float64 `json:"p50_ms"`
-	P90ms float64 `json:"p90_ms"`
-	P99ms float64 `json:"p99_ms"`
-	MaxMs float64 `json:"max_ms"`
-	Mean  float64 `json:"mean_ms"`
-}
-
-func summarize(d []time.Duration) latencySummary {
-	if len(d) == 0 {
-		return latencySummary{}
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	rank := func(p float64) float64 {
-		i := max(int(math.Ceil(p*float64(len(s))))-1, 0)
-		return ms(s[i])
-	}
-	var sum time.Duration
-	for _, x := range s {
-		sum += x
-	}
-	return latencySummary{
-		Count: len(s), P50ms: rank(0.50), P90ms: rank(0.90), P99ms: rank(0.99), MaxMs: ms(s[len(s)-1]),
-		Mean: ms(sum / time.Duration(len(s))),
-	}
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// snapshot is the clocks at one moment of a run.
-type snapshot struct {
-	wall      time.Time
-	serverCPU time.Duration
-	driverCPU time.Duration
-}
-
-func takeSnapshot(srv *serverProcess) (snapshot, error) {
-	s := snapshot{wall: time.Now(), driverCPU: selfCPU()}
-	var err error
-	s.serverCPU, err = srv.cpu()
-	return s, err
-}
 
 // ingestWindow is the ingest figures over part of the backfill.
 type ingestWindow struct {
-	Name                 string         `json:"name"`
-	Samples              int64          `json:"samples"`
-	Requests             int            `json:"requests"`
-	WallSeconds          float64        `json:"wall_seconds"`
-	SamplesPerSecond     float64        `json:"samples_per_second"`
-	ServerCPUSeconds     float64        `json:"server_cpu_seconds"`
-	SamplesPerCoreSecond float64        `json:"samples_per_server_cpu_second"`
-	ServerCoresBusy      float64        `json:"server_cores_busy"`
-	DriverCPUSeconds     float64        `json:"driver_cpu_seconds"`
-	Latency              latencySummary `json:"request_latency"`
+	Name                 string                   `json:"name"`
+	Samples              int64                    `json:"samples"`
+	Requests             int                      `json:"requests"`
+	WallSeconds          float64                  `json:"wall_seconds"`
+	SamplesPerSecond     float64                  `json:"samples_per_second"`
+	ServerCPUSeconds     float64                  `json:"server_cpu_seconds"`
+	SamplesPerCoreSecond float64                  `json:"samples_per_server_cpu_second"`
+	ServerCoresBusy      float64                  `json:"server_cores_busy"`
+	DriverCPUSeconds     float64                  `json:"driver_cpu_seconds"`
+	Latency              benchproc.LatencySummary `json:"request_latency"`
 }
 
-func newWindow(name string, from, to snapshot, samples int64, lat []time.Duration) ingestWindow {
+func newWindow(name string, from, to benchproc.Snapshot, samples int64, lat []time.Duration) ingestWindow {
 	w := ingestWindow{
 		Name: name, Samples: samples, Requests: len(lat),
-		WallSeconds:      to.wall.Sub(from.wall).Seconds(),
-		ServerCPUSeconds: (to.serverCPU - from.serverCPU).Seconds(),
-		DriverCPUSeconds: (to.driverCPU - from.driverCPU).Seconds(),
-		Latency:          summarize(lat),
+		WallSeconds:      to.Wall.Sub(from.Wall).Seconds(),
+		ServerCPUSeconds: (to.ServerCPU - from.ServerCPU).Seconds(),
+		DriverCPUSeconds: (to.DriverCPU - from.DriverCPU).Seconds(),
+		Latency:          benchproc.Summarize(lat),
 	}
 	if w.WallSeconds > 0 {
 		w.SamplesPerSecond = float64(samples) / w.WallSeconds
@@ -135,10 +88,10 @@ func newDiskResult(d tsdbDisk) diskResult {
 
 // report is everything one run measured.
 type report struct {
-	Date     time.Time `json:"date"`
-	Revision string    `json:"revision,omitempty"`
-	Command  string    `json:"command"`
-	Machine  machine   `json:"machine"`
+	Date     time.Time         `json:"date"`
+	Revision string            `json:"revision,omitempty"`
+	Command  string            `json:"command"`
+	Machine  benchproc.Machine `json:"machine"`
 	Workload struct {
 		Series          int     `json:"series"`
 		LabelsPerSeries int     `json:"labels_per_series"`
@@ -150,13 +103,13 @@ type report struct {
 		BatchSamples    int     `json:"samples_per_request"`
 		Senders         int     `json:"senders"`
 	} `json:"workload"`
-	Ingest             []ingestWindow `json:"ingest"`
-	ServerMemoryIngest memoryUsage    `json:"server_memory_after_ingest"`
-	StoredSamples      int64          `json:"stored_samples_read_back"`
-	Disk               diskResult     `json:"disk"`
-	Query              *queryResult   `json:"query,omitempty"`
-	Profile            *profile       `json:"profile,omitempty"`
-	Notes              []string       `json:"notes,omitempty"`
+	Ingest             []ingestWindow     `json:"ingest"`
+	ServerMemoryIngest benchproc.Memory   `json:"server_memory_after_ingest"`
+	StoredSamples      int64              `json:"stored_samples_read_back"`
+	Disk               diskResult         `json:"disk"`
+	Query              *queryResult       `json:"query,omitempty"`
+	Profile            *benchproc.Profile `json:"profile,omitempty"`
+	Notes              []string           `json:"notes,omitempty"`
 }
 
 func (r *report) writeJSON(path string) error {
@@ -178,21 +131,21 @@ func (r *report) writeText(out io.Writer) {
 	if r.Revision != "" {
 		p(", revision %s", r.Revision)
 	}
-	p("\nmachine: %d CPUs (%s), %s memory, Linux %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, bytesText(r.Machine.MemoryBytes), r.Machine.Kernel, r.Machine.GoVersion)
+	p("\nmachine: %d CPUs (%s), %s memory, Linux %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, benchproc.BytesText(r.Machine.MemoryBytes), r.Machine.Kernel, r.Machine.GoVersion)
 	p("workload: %d series × %d labels (%d metric names), %s of history at %s = %d samples/series, %s samples;\n          %d samples per request, %d concurrent senders, loopback\n\n",
-		w.Series, w.LabelsPerSeries, w.MetricNames, seconds(w.HistorySeconds), seconds(w.IntervalSeconds), w.Scrapes, countText(w.Samples), w.BatchSamples, w.Senders)
+		w.Series, w.LabelsPerSeries, w.MetricNames, benchproc.SecondsText(w.HistorySeconds), benchproc.SecondsText(w.IntervalSeconds), w.Scrapes, benchproc.CountText(w.Samples), w.BatchSamples, w.Senders)
 
 	p("Ingest (remote write 1.0, backfill in time order)\n")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "window\tsamples\twall s\tsamples/s\tserver CPU s\tsamples/s/core\tserver cores\tdriver CPU s\treq p50 ms\treq p99 ms\treq max ms\t")
 	for _, x := range r.Ingest {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%.1f\t%s\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", x.Name, countText(x.Samples), x.WallSeconds,
-			countText(int64(x.SamplesPerSecond)), x.ServerCPUSeconds, countText(int64(x.SamplesPerCoreSecond)), x.ServerCoresBusy,
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%.1f\t%s\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", x.Name, benchproc.CountText(x.Samples), x.WallSeconds,
+			benchproc.CountText(int64(x.SamplesPerSecond)), x.ServerCPUSeconds, benchproc.CountText(int64(x.SamplesPerCoreSecond)), x.ServerCoresBusy,
 			x.DriverCPUSeconds, x.Latency.P50ms, x.Latency.P99ms, x.Latency.MaxMs)
 	}
 	tw.Flush()
 	p("server memory after ingest: RSS %s (peak %s); samples read back: %s of %s\n\n",
-		bytesText(r.ServerMemoryIngest.RSSBytes), bytesText(r.ServerMemoryIngest.PeakRSSBytes), countText(r.StoredSamples), countText(w.Samples))
+		benchproc.BytesText(r.ServerMemoryIngest.RSSBytes), benchproc.BytesText(r.ServerMemoryIngest.PeakRSSBytes), benchproc.CountText(r.StoredSamples), benchproc.CountText(w.Samples))
 
 	d := r.Disk
 	p("Disk after head compaction")
@@ -205,9 +158,9 @@ func (r *report) writeText(out io.Writer) {
 	for _, b := range d.Blocks {
 		n := float64(max(b.Samples, 1))
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\t%s\t%.3f\t%.3f\t%.3f\t\n", b.ULID, msTime(b.MinTimeMs), msTime(b.MaxTimeMs), b.Level, b.Series,
-			countText(b.Samples), b.Chunks, bytesText(b.Bytes), float64(b.Bytes)/n, float64(b.ChunkBytes)/n, float64(b.IndexBytes)/n)
+			benchproc.CountText(b.Samples), b.Chunks, benchproc.BytesText(b.Bytes), float64(b.Bytes)/n, float64(b.ChunkBytes)/n, float64(b.IndexBytes)/n)
 	}
-	fmt.Fprintf(tw, "all blocks\t\t\t\t\t%s\t\t%s\t%.3f\t%.3f\t%.3f\t\n", countText(d.BlockSamples), bytesText(d.BlockBytes), d.BytesPerSample, d.ChunkBytesPerSample, d.IndexBytesPerSample)
+	fmt.Fprintf(tw, "all blocks\t\t\t\t\t%s\t\t%s\t%.3f\t%.3f\t%.3f\t\n", benchproc.CountText(d.BlockSamples), benchproc.BytesText(d.BlockBytes), d.BytesPerSample, d.ChunkBytesPerSample, d.IndexBytesPerSample)
 	tw.Flush()
 	if len(d.ByMetric) > 0 {
 		kinds := map[string][2]int64{}
@@ -237,58 +190,22 @@ func (r *report) writeText(out io.Writer) {
 		p("  server log: %s\n", l)
 	}
 	p("WAL: %s now (after truncation), %s at the checkpoint = %.3f bytes per sample written; chunks_head: %s\n\n",
-		bytesText(d.WALBytes), bytesText(d.WALBytesAtCheckpoint), d.WALBytesPerSampleWritten, bytesText(d.HeadChunkBytes))
+		benchproc.BytesText(d.WALBytes), benchproc.BytesText(d.WALBytesAtCheckpoint), d.WALBytesPerSampleWritten, benchproc.BytesText(d.HeadChunkBytes))
 
 	if q := r.Query; q != nil {
 		p("Query: %s\n  range %s to %s, step %s; %d series touched, %s samples read (totalQueryableSamples), peak %s;\n  %d result series × %d points\n",
-			q.Query, q.Start.UTC().Format(time.TimeOnly), q.End.UTC().Format(time.TimeOnly), seconds(q.StepSeconds), q.SeriesTouched,
-			countText(q.QueryableSamples), countText(q.PeakSamples), q.ResultSeries, q.PointsPerSeries)
+			q.Query, q.Start.UTC().Format(time.TimeOnly), q.End.UTC().Format(time.TimeOnly), benchproc.SecondsText(q.StepSeconds), q.SeriesTouched,
+			benchproc.CountText(q.QueryableSamples), benchproc.CountText(q.PeakSamples), q.ResultSeries, q.PointsPerSeries)
 		p("  %d runs after %d warm-up: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms; server CPU %.3f s per query\n",
 			q.Latency.Count, q.Warmup, q.Latency.P50ms, q.Latency.P90ms, q.Latency.P99ms, q.Latency.MaxMs, q.Latency.Mean, q.ServerCPUPerQuery)
-		p("  server memory after queries: RSS %s (peak %s)\n\n", bytesText(q.ServerMemoryAfter.RSSBytes), bytesText(q.ServerMemoryAfter.PeakRSSBytes))
+		p("  server memory after queries: RSS %s (peak %s)\n\n", benchproc.BytesText(q.ServerMemoryAfter.RSSBytes), benchproc.BytesText(q.ServerMemoryAfter.PeakRSSBytes))
 	}
 	if r.Profile != nil {
-		r.Profile.writeText(out)
+		r.Profile.WriteText(out, "first "+benchproc.SecondsText(r.Profile.Seconds)+" of the backfill")
 	}
 	for _, n := range r.Notes {
 		p("note: %s\n", n)
 	}
-}
-
-func countText(n int64) string {
-	switch a := math.Abs(float64(n)); {
-	case a >= 10e6:
-		return fmt.Sprintf("%.1fM", float64(n)/1e6)
-	case a >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case a >= 10e3:
-		return fmt.Sprintf("%.0fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
-}
-
-func bytesText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// seconds renders a duration as 6h, 15s or 1m30s.
-func seconds(s float64) string {
-	t := time.Duration(s * float64(time.Second)).String()
-	if strings.HasSuffix(t, "m0s") {
-		t = t[:len(t)-2]
-	}
-	if strings.HasSuffix(t, "h0m") {
-		t = t[:len(t)-2]
-	}
-	return t
 }
 
 func msTime(t int64) string { return time.UnixMilli(t).UTC().Format("15:04:05") }

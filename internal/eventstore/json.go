@@ -382,7 +382,7 @@ func AppendAttrsJSON(b []byte, attrs []Attr) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, a.Key)
+		b = AppendJSONString(b, a.Key)
 		b = append(b, ':')
 		b = appendValueJSON(b, a.Value)
 	}
@@ -406,12 +406,12 @@ func appendValueJSON(b []byte, v Value) []byte {
 		}
 		return b
 	}
-	return appendJSONString(b, v.Str)
+	return AppendJSONString(b, v.Str)
 }
 
-// appendJSONString quotes s as JSON (strconv.Quote's escapes are Go's, not
-// JSON's: it writes \x00 forms).
-func appendJSONString(b []byte, s string) []byte {
+// AppendJSONString appends s quoted as a JSON string (strconv.Quote's
+// escapes are Go's, not JSON's: it writes \x00 forms).
+func AppendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0

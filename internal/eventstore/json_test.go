@@ -180,3 +180,26 @@ func TestAttrsJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip\n got %v\nwant %v", out, in)
 	}
 }
+
+func TestAppendJSONStringEscapes(t *testing.T) {
+	tests := map[string]string{
+		"plain":                  `"plain"`,
+		`say "hi"`:               `"say \"hi\""`,
+		"a\\b":                   `"a\\b"`,
+		"line\n\tat frame\r":     `"line\n\tat frame\r"`,
+		"bell\x07":               `"bell\u0007"`,
+		"caf\u00e9 \u2603":       "\"caf\u00e9 \u2603\"",
+		"":                       `""`,
+		`{"event":"x","n":null}`: `"{\"event\":\"x\",\"n\":null}"`,
+	}
+	for in, want := range tests {
+		got := string(AppendJSONString(nil, []byte(in)))
+		if got != want {
+			t.Errorf("AppendJSONString(%q) = %s, want %s", in, got, want)
+		}
+		var back string
+		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {
+			t.Errorf("%s does not decode back to %q (%v)", got, in, err)
+		}
+	}
+}

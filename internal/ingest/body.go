@@ -29,10 +29,17 @@ func ReadBody(req *http.Request, limit int64) ([]byte, int, error) {
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("unsupported Content-Encoding %q: send the body uncompressed or gzip-compressed", enc)
 	}
+	plain := src == req.Body
 	if limit > 0 {
 		src = io.LimitReader(src, limit+1)
 	}
 	var buf bytes.Buffer
+	// An uncompressed body of known length is read into one exact
+	// allocation: growing a buffer by doubling costs a copy and a zeroed
+	// allocation per step, a fifth of the CPU of a large NDJSON request.
+	if n := req.ContentLength; n > 0 && plain && (limit <= 0 || n <= limit) {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
 	if _, err := buf.ReadFrom(src); err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
 	}

@@ -158,30 +158,17 @@ func NDJSON(b []byte, r *eventstore.Record) []byte {
 	b = append(b, `","level":`...)
 	b = strconv.AppendQuote(b, r.SeverityText)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, r.Body)
+	b = eventstore.AppendJSONString(b, r.Body)
 	for _, a := range append(append([]eventstore.Attr(nil), r.Attributes...), r.Resource...) {
 		b = append(b, ',')
-		b = appendJSONString(b, a.Key)
+		b = eventstore.AppendJSONString(b, a.Key)
 		b = append(b, ':')
 		switch a.Value.Kind {
 		case eventstore.KindString:
-			b = appendJSONString(b, a.Value.Str)
+			b = eventstore.AppendJSONString(b, a.Value.Str)
 		default:
 			b = append(b, a.Value.String()...)
 		}
 	}
 	return append(b, '}')
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

@@ -1,4 +1,4 @@
-package main
+package benchproc
 
 import (
 	"bufio"
@@ -16,9 +16,10 @@ import (
 	"time"
 )
 
-// fetchCPUProfile records the server's CPU profile for d through its
-// /debug/pprof/profile endpoint into file.
-func fetchCPUProfile(ctx context.Context, baseURL string, d time.Duration, file string) error {
+// FetchCPUProfile records the server's CPU profile for d (whole seconds)
+// through its /debug/pprof/profile endpoint at baseURL into file. It
+// returns when the profile is complete, after about d.
+func FetchCPUProfile(ctx context.Context, baseURL string, d time.Duration, file string) error {
 	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", baseURL, int(d.Seconds()))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -47,26 +48,28 @@ func fetchCPUProfile(ctx context.Context, baseURL string, d time.Duration, file 
 	return f.Close()
 }
 
-// profile summarises a CPU profile: where the server's CPU time went.
-type profile struct {
+// Profile summarises a CPU profile: where the server's CPU time went.
+type Profile struct {
 	File    string  `json:"file"`
 	Seconds float64 `json:"seconds"`
 	// Flat is the share of CPU time in each function itself; Cumulative in
 	// it and everything it called; Packages sums Flat by Go package.
-	Flat       []profileEntry `json:"flat"`
-	Cumulative []profileEntry `json:"cumulative"`
-	Packages   []profileEntry `json:"packages"`
+	Flat       []ProfileEntry `json:"flat"`
+	Cumulative []ProfileEntry `json:"cumulative"`
+	Packages   []ProfileEntry `json:"packages"`
 }
 
-type profileEntry struct {
+// ProfileEntry is one function's or package's share of a profile, in
+// percent of the profile's total.
+type ProfileEntry struct {
 	Name    string  `json:"name"`
 	Percent float64 `json:"percent"`
 }
 
-// readProfile summarises file with `go tool pprof -top`, keeping the top
-// entries of each list.
-func readProfile(ctx context.Context, file string, top int) (*profile, error) {
-	p := &profile{File: file}
+// ReadProfile summarises file with `go tool pprof -top`, keeping the top
+// entries of each list. It needs the go command.
+func ReadProfile(ctx context.Context, file string, top int) (*Profile, error) {
+	p := &Profile{File: file}
 	flat, err := pprofTop(ctx, file, "-flat")
 	if err != nil {
 		return nil, err
@@ -80,10 +83,11 @@ func readProfile(ctx context.Context, file string, top int) (*profile, error) {
 		byPackage[packageOf(e.Name)] += e.Percent
 	}
 	for name, pct := range byPackage {
-		p.Packages = append(p.Packages, profileEntry{name, pct})
+		p.Packages = append(p.Packages, ProfileEntry{name, pct})
 	}
-	byPercent := func(a, b profileEntry) int { return cmp.Compare(b.Percent, a.Percent) }
-	slices.SortFunc(p.Packages, byPercent)
+	slices.SortFunc(p.Packages, func(a, b ProfileEntry) int {
+		return cmp.Or(cmp.Compare(b.Percent, a.Percent), strings.Compare(a.Name, b.Name))
+	})
 	p.Flat = flat[:min(top, len(flat))]
 	p.Cumulative = cum[:min(top, len(cum))]
 	p.Packages = p.Packages[:min(top, len(p.Packages))]
@@ -92,7 +96,7 @@ func readProfile(ctx context.Context, file string, top int) (*profile, error) {
 
 // pprofTop returns every function of the profile with its flat or
 // cumulative share, in the order `go tool pprof -top` sorts them.
-func pprofTop(ctx context.Context, file, sort string) ([]profileEntry, error) {
+func pprofTop(ctx context.Context, file, sort string) ([]ProfileEntry, error) {
 	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", sort, "-nodecount=100000", "-nodefraction=0", "-edgefraction=0", file)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -100,7 +104,13 @@ func pprofTop(ctx context.Context, file, sort string) ([]profileEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("go tool pprof: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
-	var entries []profileEntry
+	return parsePprofTop(out, sort == "-cum")
+}
+
+// parsePprofTop reads the table of `go tool pprof -top`, taking the
+// cumulative column if cum, else the flat one. Other lines are skipped.
+func parsePprofTop(out []byte, cum bool) ([]ProfileEntry, error) {
+	var entries []ProfileEntry
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		// "     1.20s 12.00% 12.00%      1.50s 15.00%  runtime.mallocgc"
@@ -109,14 +119,14 @@ func pprofTop(ctx context.Context, file, sort string) ([]profileEntry, error) {
 			continue
 		}
 		col := f[1]
-		if sort == "-cum" {
+		if cum {
 			col = f[4]
 		}
 		pct, err := strconv.ParseFloat(strings.TrimSuffix(col, "%"), 64)
 		if err != nil {
 			continue
 		}
-		entries = append(entries, profileEntry{Name: strings.Join(f[5:], " "), Percent: pct})
+		entries = append(entries, ProfileEntry{Name: strings.Join(f[5:], " "), Percent: pct})
 	}
 	return entries, sc.Err()
 }
@@ -134,9 +144,11 @@ func packageOf(sym string) string {
 	return dir + rest
 }
 
-func (p *profile) writeText(out io.Writer) {
-	fmt.Fprintf(out, "Server CPU profile, first %s of the backfill (%s)\n", seconds(p.Seconds), p.File)
-	section := func(title string, entries []profileEntry) {
+// WriteText prints the summary as three lists under the heading "Server
+// CPU profile, <what> (<file>)".
+func (p *Profile) WriteText(out io.Writer, what string) {
+	fmt.Fprintf(out, "Server CPU profile, %s (%s)\n", what, p.File)
+	section := func(title string, entries []ProfileEntry) {
 		fmt.Fprintf(out, "  %s\n", title)
 		for _, e := range entries {
 			fmt.Fprintf(out, "  %5.1f%%  %s\n", e.Percent, e.Name)
