@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 )
 
@@ -49,4 +50,23 @@ func (c *clientFlags) parse(args []string, stdout io.Writer) ([]string, error) {
 		}
 		positional, args = append(positional, c.fs.Arg(0)), c.fs.Args()[1:]
 	}
+}
+
+// apiClient talks to a server's native API.
+type apiClient struct {
+	base   string
+	http   *http.Client
+	header http.Header
+}
+
+// client returns a client for the parsed flags.
+func (c *clientFlags) client() *apiClient {
+	a := &apiClient{base: strings.TrimSuffix(*c.url, "/"), http: &http.Client{}, header: http.Header{}}
+	if *c.key != "" {
+		a.header.Set("Authorization", "Bearer "+*c.key)
+	}
+	if *c.tenant != "" {
+		a.header.Set("X-Scope-OrgID", *c.tenant)
+	}
+	return a
 }

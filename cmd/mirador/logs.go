@@ -27,13 +27,6 @@ Commands:
 Flags:
 `
 
-// logsClient talks to a server's native logs API.
-type logsClient struct {
-	base   string
-	http   *http.Client
-	header http.Header
-}
-
 // runLogs implements `mirador logs`. environ supplies MIRADOR_URL,
 // MIRADOR_API_KEY and MIRADOR_TENANT defaults.
 func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) error {
@@ -47,7 +40,6 @@ func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) erro
 	sub, args := args[0], args[1:]
 	cf := newClientFlags("mirador logs "+sub, logsUsage, "", environ)
 	fs := cf.fs
-	serverURL, key, tenantID := cf.url, cf.key, cf.tenant
 	var groups stringList
 	fs.Var(&groups, "group", "log group; repeat or comma-separate for several (default: all)")
 	since := fs.Duration("since", time.Hour, "query: how far back to look")
@@ -63,13 +55,7 @@ func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) erro
 	if *output != "table" && *output != "json" {
 		return fmt.Errorf("--output %q: use table or json", *output)
 	}
-	c := &logsClient{base: strings.TrimSuffix(*serverURL, "/"), http: &http.Client{}, header: http.Header{}}
-	if *key != "" {
-		c.header.Set("Authorization", "Bearer "+*key)
-	}
-	if *tenantID != "" {
-		c.header.Set("X-Scope-OrgID", *tenantID)
-	}
+	c := cf.client()
 	var gs []string
 	for _, g := range groups {
 		gs = append(gs, strings.Split(g, ",")...)
@@ -103,7 +89,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // do sends a request and decodes a 2xx JSON reply into out; an error reply
 // becomes an error carrying the server's message.
-func (c *logsClient) do(ctx context.Context, method, path string, body any, out any) error {
+func (c *apiClient) do(ctx context.Context, method, path string, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -143,9 +129,15 @@ func responseError(resp *http.Response) error {
 	return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
 }
 
-func (c *logsClient) query(ctx context.Context, q string, groups []string, since time.Duration, output string, stdout io.Writer) error {
+func (c *apiClient) query(ctx context.Context, q string, groups []string, since time.Duration, output string, stdout io.Writer) error {
 	end := time.Now().UTC()
 	req := map[string]any{"query": q, "logGroups": groups, "start": end.Add(-since).Format(time.RFC3339Nano), "end": end.Format(time.RFC3339Nano)}
+	return c.insights(ctx, "/api/v1/logs/query", req, output, stdout)
+}
+
+// insights runs an Insights query request at path and prints the result
+// as a table or as the server's JSON.
+func (c *apiClient) insights(ctx context.Context, path string, req map[string]any, output string, stdout io.Writer) error {
 	var res struct {
 		Status        string           `json:"status"`
 		PartialReason string           `json:"partialReason"`
@@ -159,16 +151,12 @@ func (c *logsClient) query(ctx context.Context, q string, groups []string, since
 	}
 	if output == "json" {
 		var raw json.RawMessage
-		if err := c.do(ctx, "POST", "/api/v1/logs/query", req, &raw); err != nil {
+		if err := c.do(ctx, "POST", path, req, &raw); err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		_ = json.Indent(&buf, raw, "", "  ")
-		buf.WriteByte('\n')
-		_, err := buf.WriteTo(stdout)
-		return err
+		return writeIndented(stdout, raw)
 	}
-	if err := c.do(ctx, "POST", "/api/v1/logs/query", req, &res); err != nil {
+	if err := c.do(ctx, "POST", path, req, &res); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -192,7 +180,7 @@ func (c *logsClient) query(ctx context.Context, q string, groups []string, since
 	return nil
 }
 
-func (c *logsClient) groups(ctx context.Context, prefix, output string, stdout io.Writer) error {
+func (c *apiClient) groups(ctx context.Context, prefix, output string, stdout io.Writer) error {
 	var res struct {
 		Data []struct {
 			Name            string    `json:"name"`
@@ -223,7 +211,7 @@ func (c *logsClient) groups(ctx context.Context, prefix, output string, stdout i
 }
 
 // tail prints records as the server streams them, until ctx ends.
-func (c *logsClient) tail(ctx context.Context, groups []string, filter string, stdout io.Writer) error {
+func (c *apiClient) tail(ctx context.Context, groups []string, filter string, stdout io.Writer) error {
 	q := url.Values{}
 	for _, g := range groups {
 		q.Add("group", g)

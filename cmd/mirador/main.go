@@ -3,6 +3,7 @@
 //	mirador [server] [flags]      start the server (the default)
 //	mirador query EXPR [flags]    evaluate PromQL against a server
 //	mirador logs query|tail|groups
+//	mirador traces get|search|query
 //	mirador keys create|list|revoke
 //	mirador tenants create|list
 //	mirador version
@@ -31,6 +32,7 @@ Commands:
   server     start the server (the default when no command is given)
   query      evaluate a PromQL expression against a server
   logs       query, tail and list logs on a server
+  traces     get, search and query traces on a server
   keys       create, list and revoke API keys
   tenants    create and list tenants
   version    print the version
@@ -57,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		err = runLogs(ctx, args, os.Environ(), stdout)
+	case "traces":
+		err = runTraces(context.Background(), args, os.Environ(), stdout)
 	case "keys", "tenants":
 		err = runStoreCommand(cmd, args, stdout)
 	case "version":

@@ -48,7 +48,7 @@ var listenLine = regexp.MustCompile(`msg=listening listener=http addr=(\S+)`)
 
 func startMirador(t *testing.T, dataDir string, extra ...string) *miradorProcess {
 	t.Helper()
-	args := append([]string{"server", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "", "--otlp-grpc-addr", "",
+	args := append([]string{"server", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "", "--otlp-grpc-addr", "", "--xray-udp-addr", "",
 		"--metrics.self-scrape-interval", "0s"}, extra...)
 	p := &miradorProcess{cmd: exec.Command(os.Args[0], args...), exited: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), "MIRADOR_TEST_MAIN=1")

@@ -19,6 +19,7 @@ import (
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
+	"github.com/miradorhq/mirador/internal/traces"
 )
 
 type fixture struct {
@@ -52,8 +53,9 @@ func newFixture(t *testing.T) fixture {
 	}
 	h := NewHandler(Options{
 		Authenticator: authn, Tenants: tenants, Keys: keys, Metrics: eng, Logs: logsSvc,
-		OTLP:  otlp.NewReceiver(otlp.Options{Registerer: reg}),
-		Ready: func() error { return nil }, Version: "test", Gatherer: reg, Registerer: reg,
+		Traces: traces.New(traces.Options{Store: events, Registerer: reg}),
+		OTLP:   otlp.NewReceiver(otlp.Options{Registerer: reg}),
+		Ready:  func() error { return nil }, Version: "test", Gatherer: reg, Registerer: reg,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/miradorhq/mirador/internal/eventstore"
 	"github.com/miradorhq/mirador/internal/ingest"
 	"github.com/miradorhq/mirador/internal/logs"
+	"github.com/miradorhq/mirador/internal/query"
 	"github.com/miradorhq/mirador/internal/tenant"
 )
 
@@ -96,14 +97,14 @@ func isTextBody(contentType string) (bool, error) {
 // writeLogsError answers with the status an error of the logs service
 // calls for.
 func writeLogsError(w http.ResponseWriter, err error) {
-	var rate *logs.RateLimitError
+	var rate *ingest.RateLimitError
 	switch {
 	case errors.As(err, &rate):
 		if d := rate.RetryDelay(); d > 0 {
 			w.Header().Set("Retry-After", strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10))
 		}
 		writeError(w, rate.StatusCode(), "%v", err)
-	case errors.Is(err, logs.ErrInvalidQuery), errors.Is(err, logs.ErrInvalidGroupName), errors.Is(err, logs.ErrInvalidRetention):
+	case errors.Is(err, errInvalidInput), errors.Is(err, logs.ErrInvalidQuery), errors.Is(err, logs.ErrInvalidGroupName), errors.Is(err, logs.ErrInvalidRetention):
 		writeError(w, http.StatusBadRequest, "%v", err)
 	case errors.Is(err, logs.ErrGroupNotFound):
 		writeError(w, http.StatusNotFound, "%v", err)
@@ -120,12 +121,15 @@ func writeLogsError(w http.ResponseWriter, err error) {
 
 // timeRange reads RFC 3339 start and end; end defaults to now and start to
 // an hour before end.
+// errInvalidInput marks request parameters the caller must fix (400).
+var errInvalidInput = errors.New("invalid input")
+
 func timeRange(start, end string) (time.Time, time.Time, error) {
 	e := time.Now()
 	if end != "" {
 		t, err := time.Parse(time.RFC3339Nano, end)
 		if err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("%w: end %q is not an RFC 3339 time (2006-01-02T15:04:05Z)", logs.ErrInvalidQuery, end)
+			return time.Time{}, time.Time{}, fmt.Errorf("%w: end %q is not an RFC 3339 time (2006-01-02T15:04:05Z)", errInvalidInput, end)
 		}
 		e = t
 	}
@@ -133,7 +137,7 @@ func timeRange(start, end string) (time.Time, time.Time, error) {
 	if start != "" {
 		t, err := time.Parse(time.RFC3339Nano, start)
 		if err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("%w: start %q is not an RFC 3339 time (2006-01-02T15:04:05Z)", logs.ErrInvalidQuery, start)
+			return time.Time{}, time.Time{}, fmt.Errorf("%w: start %q is not an RFC 3339 time (2006-01-02T15:04:05Z)", errInvalidInput, start)
 		}
 		s = t
 	}
@@ -169,27 +173,33 @@ func (o Options) queryLogs() http.Handler {
 			writeLogsError(w, err)
 			return
 		}
-		rows := make([]map[string]any, len(res.Rows))
-		for i, row := range res.Rows {
-			m := make(map[string]any, len(res.Fields))
-			for j, f := range res.Fields {
-				if j < len(row) && row[j] != nil {
-					m[f] = row[j]
-				}
-			}
-			rows[i] = m
-		}
-		out := map[string]any{
-			"status": statusOf(res.Partial),
-			"fields": res.Fields,
-			"rows":   rows,
-			"stats":  statsJSON{RecordsScanned: res.Stats.RecordsScanned, BytesScanned: res.Stats.BytesScanned, DurationMs: res.Duration.Milliseconds()},
-		}
-		if res.Partial {
-			out["partialReason"] = res.PartialReason
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, queryResultJSON(res.Result, res.Duration))
 	})
+}
+
+// queryResultJSON is the answer shape of an Insights query, for logs and
+// spans alike.
+func queryResultJSON(res *query.Result, took time.Duration) map[string]any {
+	rows := make([]map[string]any, len(res.Rows))
+	for i, row := range res.Rows {
+		m := make(map[string]any, len(res.Fields))
+		for j, f := range res.Fields {
+			if j < len(row) && row[j] != nil {
+				m[f] = row[j]
+			}
+		}
+		rows[i] = m
+	}
+	out := map[string]any{
+		"status": statusOf(res.Partial),
+		"fields": res.Fields,
+		"rows":   rows,
+		"stats":  statsJSON{RecordsScanned: res.Stats.RecordsScanned, BytesScanned: res.Stats.BytesScanned, DurationMs: took.Milliseconds()},
+	}
+	if res.Partial {
+		out["partialReason"] = res.PartialReason
+	}
+	return out
 }
 
 func statusOf(partial bool) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/metrics"
+	"github.com/miradorhq/mirador/internal/traces"
 )
 
 // Options are the components the HTTP surface serves.
@@ -24,6 +25,7 @@ type Options struct {
 	Metrics       *metrics.Engine
 	OTLP          *otlp.Receiver
 	Logs          *logs.Service
+	Traces        *traces.Service
 	// Ready reports why the server is not ready yet, or nil once it is.
 	Ready      func() error
 	Version    string
@@ -71,6 +73,11 @@ var routeTable = append([]route{
 	{name: "getLogGroup", method: "GET", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeRead, tag: "logs", summary: "Describe a log group", doc: logGroupDoc},
 	{name: "putLogGroup", method: "PUT", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeAdmin, tag: "logs", summary: "Set a log group's retention, creating the group if needed", doc: putLogGroupDoc},
 	{name: "deleteLogGroup", method: "DELETE", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeAdmin, tag: "logs", summary: "Delete a log group and all its records", doc: deleteLogGroupDoc},
+	{name: "listServices", method: "GET", path: "/api/v1/traces/services", scope: auth.ScopeRead, tag: "traces", summary: "List the services that sent spans", doc: listServicesDoc},
+	{name: "searchTraces", method: "POST", path: "/api/v1/traces/search", scope: auth.ScopeRead, tag: "traces", summary: "Find traces by service, operation, attributes, duration, error and time", doc: searchTracesDoc},
+	{name: "queryTraces", method: "POST", path: "/api/v1/traces/query", scope: auth.ScopeRead, tag: "traces", summary: "Run an Insights pipeline over spans", doc: queryTracesDoc},
+	{name: "serviceMap", method: "GET", path: "/api/v1/traces/servicemap", scope: auth.ScopeRead, tag: "traces", summary: "Services, what they call, and each edge's rate, errors and latency", doc: serviceMapDoc},
+	{name: "getTrace", method: "GET", path: "/api/v1/traces/{traceId}", scope: auth.ScopeRead, tag: "traces", summary: "A whole trace by id (32 hex digits or an X-Ray id), without a time range", doc: getTraceDoc},
 	{name: "apiNotFound", path: "/api/v1/"},
 	{name: "pprof", path: "/debug/pprof/", scope: auth.ScopeAdmin},
 	{name: "remoteWrite", method: "POST", path: PrometheusPrefix + "/write", scope: auth.ScopeIngest, tag: "prometheus", summary: "Prometheus remote write 1.0 and 2.0 (snappy protobuf)", doc: remoteWriteDoc},
@@ -104,6 +111,11 @@ func (o Options) handlers() map[string]http.Handler {
 		"getLogGroup":    o.getLogGroup(),
 		"putLogGroup":    o.putLogGroup(),
 		"deleteLogGroup": o.deleteLogGroup(),
+		"listServices":   o.listServices(),
+		"searchTraces":   o.searchTraces(),
+		"queryTraces":    o.queryTraces(),
+		"serviceMap":     o.serviceMap(),
+		"getTrace":       o.getTrace(),
 		"pprof":          profiling(),
 		"remoteWrite":    o.Metrics.RemoteWriteHandler(),
 		"otlpMetrics":    o.OTLP.MetricsHandler(),

@@ -19,6 +19,7 @@ type Config struct {
 	HTTPAddr     string `yaml:"http_addr" help:"Address of the main HTTP listener (APIs, UI, /metrics). ':0' picks a free port."`
 	OTLPHTTPAddr string `yaml:"otlp_http_addr" help:"Address of the OTLP/HTTP listener; empty disables it."`
 	OTLPGRPCAddr string `yaml:"otlp_grpc_addr" help:"Address of the OTLP/gRPC listener; empty disables it."`
+	XRayUDPAddr  string `yaml:"xray_udp_addr" help:"Address of the X-Ray daemon listener: segments over UDP, and the sampling API over TCP on the same host and port (unauthenticated, as the daemon is; off loopback it needs --insecure). Empty disables it."`
 	Insecure     bool   `yaml:"insecure" help:"Allow listening on non-loopback addresses without any API key."`
 
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" help:"How long graceful shutdown waits for in-flight requests."`
@@ -29,6 +30,7 @@ type Config struct {
 	Metrics    Metrics    `yaml:"metrics"`
 	EventStore EventStore `yaml:"eventstore"`
 	Logs       Logs       `yaml:"logs"`
+	Traces     Traces     `yaml:"traces"`
 	Limits     Limits     `yaml:"limits"`
 
 	// TenantLimits overrides Limits for named tenants; fields a tenant's
@@ -97,6 +99,16 @@ type Logs struct {
 	TailBuffer     int    `yaml:"tail_buffer" help:"Records buffered per live-tail client; a client that falls further behind is told how many it missed."`
 }
 
+// Traces configures the traces pillar.
+type Traces struct {
+	Retention                Duration `yaml:"retention" help:"How long spans are kept; 0 keeps them forever."`
+	SpanMetricsInterval      Duration `yaml:"span_metrics_interval" help:"How often span metrics (calls and duration per service, operation, kind and status) are written to the metrics TSDB."`
+	SpanMetricsMaxOperations int      `yaml:"span_metrics_max_operations" help:"Most operations (span names) per service with their own span metrics; more fold into span_name=\"other\". 0 means unlimited."`
+	XRayTenant               string   `yaml:"xray_tenant" help:"Tenant that X-Ray daemon traffic (UDP segments, sampling over TCP) belongs to; the daemon protocol carries no credentials."`
+	XRayRegion               string   `yaml:"xray_region" help:"Region in the ARNs of X-Ray sampling rules."`
+	XRayAccountID            string   `yaml:"xray_account_id" help:"Account id in the ARNs of X-Ray sampling rules."`
+}
+
 // Limits bound what one tenant may send. Zero means unlimited.
 type Limits struct {
 	MaxRequestBodyBytes       Bytes   `yaml:"max_request_body_bytes" help:"Largest request body accepted, after decompression."`
@@ -110,6 +122,8 @@ type Limits struct {
 	IngestBurstLogRecords     int     `yaml:"ingest_burst_log_records" help:"Log records a tenant may ingest at once above the sustained rate."`
 	MaxLogRecordBytes         Bytes   `yaml:"max_log_record_bytes" help:"Largest log record accepted (message plus attributes); larger records are rejected one by one."`
 	MaxLogGroups              int     `yaml:"max_log_groups" help:"Most log groups a tenant may have."`
+	IngestSpansPerSecond      float64 `yaml:"ingest_spans_per_second" help:"Sustained spans per second a tenant may ingest."`
+	IngestBurstSpans          int     `yaml:"ingest_burst_spans" help:"Spans a tenant may ingest at once above the sustained rate."`
 }
 
 // Default returns the embedded default configuration: everything on
@@ -120,6 +134,7 @@ func Default() *Config {
 		HTTPAddr:        "127.0.0.1:7070",
 		OTLPHTTPAddr:    "127.0.0.1:4318",
 		OTLPGRPCAddr:    "127.0.0.1:4317",
+		XRayUDPAddr:     "127.0.0.1:2000",
 		ShutdownTimeout: Duration(30 * time.Second),
 		Log:             Log{Level: "info", Format: "logfmt"},
 		Meta:            Meta{Driver: "sqlite"},
@@ -150,6 +165,14 @@ func Default() *Config {
 			DefaultGroup:   "default",
 			TailBuffer:     1000,
 		},
+		Traces: Traces{
+			Retention:                Duration(30 * 24 * time.Hour),
+			SpanMetricsInterval:      Duration(15 * time.Second),
+			SpanMetricsMaxOperations: 500,
+			XRayTenant:               "default",
+			XRayRegion:               "us-east-1",
+			XRayAccountID:            "000000000000",
+		},
 		Limits: Limits{
 			MaxRequestBodyBytes:       64 << 20,
 			MaxSeries:                 2_000_000,
@@ -162,6 +185,8 @@ func Default() *Config {
 			IngestBurstLogRecords:     2_000_000,
 			MaxLogRecordBytes:         1 << 20,
 			MaxLogGroups:              100_000,
+			IngestSpansPerSecond:      1_000_000,
+			IngestBurstSpans:          2_000_000,
 		},
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/miradorhq/mirador/internal/tenant"
 )
@@ -31,8 +33,11 @@ func (c *Config) Validate() error {
 	checkAddr("http_addr", c.HTTPAddr, false)
 	checkAddr("otlp_http_addr", c.OTLPHTTPAddr, true)
 	checkAddr("otlp_grpc_addr", c.OTLPGRPCAddr, true)
+	checkAddr("xray_udp_addr", c.XRayUDPAddr, true)
 	seen := map[string]string{}
-	for _, a := range []struct{ path, addr string }{{"http_addr", c.HTTPAddr}, {"otlp_http_addr", c.OTLPHTTPAddr}, {"otlp_grpc_addr", c.OTLPGRPCAddr}} {
+	// The X-Ray address is TCP too (the sampling API), so it must not share
+	// a port with the others.
+	for _, a := range []struct{ path, addr string }{{"http_addr", c.HTTPAddr}, {"otlp_http_addr", c.OTLPHTTPAddr}, {"otlp_grpc_addr", c.OTLPGRPCAddr}, {"xray_udp_addr", c.XRayUDPAddr}} {
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "0" {
 			continue
 		}
@@ -116,6 +121,22 @@ func (c *Config) Validate() error {
 		bad("logs.default_group", c.Logs.DefaultGroup, "must name a log group (e.g. default)")
 	}
 	positive("logs.tail_buffer", c.Logs.TailBuffer > 0, c.Logs.TailBuffer, "1000")
+	if c.Traces.Retention < 0 {
+		bad("traces.retention", c.Traces.Retention, "must not be negative (0 keeps spans forever)")
+	}
+	positive("traces.span_metrics_interval", c.Traces.SpanMetricsInterval >= Duration(time.Second), c.Traces.SpanMetricsInterval, "15s; at least 1s")
+	if c.Traces.SpanMetricsMaxOperations < 0 {
+		bad("traces.span_metrics_max_operations", c.Traces.SpanMetricsMaxOperations, "must not be negative (0 means unlimited)")
+	}
+	if err := tenant.Validate(c.Traces.XRayTenant); err != nil {
+		bad("traces.xray_tenant", c.Traces.XRayTenant, "is not a tenant id: "+err.Error())
+	}
+	if c.Traces.XRayRegion == "" {
+		bad("traces.xray_region", c.Traces.XRayRegion, "must name a region (e.g. us-east-1)")
+	}
+	if len(c.Traces.XRayAccountID) != 12 || strings.Trim(c.Traces.XRayAccountID, "0123456789") != "" {
+		bad("traces.xray_account_id", c.Traces.XRayAccountID, "must be 12 digits (e.g. 000000000000)")
+	}
 
 	errs = append(errs, c.Limits.validate("limits")...)
 	for name, l := range c.TenantLimits {
@@ -148,6 +169,11 @@ func (l Limits) validate(prefix string) []error {
 	nonNegative("ingest_burst_log_records", l.IngestBurstLogRecords >= 0, l.IngestBurstLogRecords)
 	nonNegative("max_log_record_bytes", l.MaxLogRecordBytes >= 0, l.MaxLogRecordBytes)
 	nonNegative("max_log_groups", l.MaxLogGroups >= 0, l.MaxLogGroups)
+	nonNegative("ingest_spans_per_second", l.IngestSpansPerSecond >= 0, l.IngestSpansPerSecond)
+	nonNegative("ingest_burst_spans", l.IngestBurstSpans >= 0, l.IngestBurstSpans)
+	if l.IngestSpansPerSecond > 0 && l.IngestBurstSpans == 0 {
+		errs = append(errs, fmt.Errorf("%s.ingest_burst_spans: 0 must be at least 1 when ingest_spans_per_second is set (e.g. twice the rate)", prefix))
+	}
 	if l.IngestLogRecordsPerSecond > 0 && l.IngestBurstLogRecords == 0 {
 		errs = append(errs, fmt.Errorf("%s.ingest_burst_log_records: 0 must be at least 1 when ingest_log_records_per_second is set (e.g. twice the rate)", prefix))
 	}

@@ -459,6 +459,8 @@ func (cols Column) needs(c int) bool {
 		return cols&ColTraceID != 0
 	case colSpanID:
 		return cols&ColSpanID != 0
+	case colEvents, colLinks:
+		return cols&ColSpanEvents != 0
 	}
 	return cols&ColSpan != 0
 }

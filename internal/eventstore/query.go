@@ -17,7 +17,8 @@ const (
 	ColResource
 	ColTraceID
 	ColSpanID
-	ColSpan // ParentSpanID, Name, Kind, Duration, StatusCode, StatusMessage, Events, Links
+	ColSpan       // ParentSpanID, Name, Kind, Duration, StatusCode, StatusMessage
+	ColSpanEvents // Events, Links
 
 	ColAll Column = 1<<iota - 1
 )

@@ -140,7 +140,7 @@ func sharedDataset(b *testing.B) *eventstore.Store {
 
 func benchQuery(b *testing.B, src string, check func(*query.Result)) {
 	s := sharedDataset(b)
-	plan, err := insights.Compile(src)
+	plan, err := insights.Compile(src, query.Logs)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,21 +1,14 @@
 package logs
 
 import (
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/otelconv"
 )
-
-// streamAttributes identify the source of a record within its group; their
-// values, joined by '/', name its stream.
-var streamAttributes = []string{
-	"service.namespace", "service.name", "service.instance.id", "host.name",
-	"k8s.namespace.name", "k8s.pod.name", "container.id",
-}
 
 // GroupRule says which log group an OTLP record goes to: Override if set
 // (header X-Mirador-Log-Group), else the resource attribute Attribute, else
@@ -45,12 +38,12 @@ func recordsFromOTLP(ld plog.Logs, rule GroupRule, now time.Time) []eventstore.R
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
 		res := rl.Resource().Attributes()
-		group, stream := rule.group(res), streamOf(res)
-		resource := attrsOf(res, nil)
+		group, stream := rule.group(res), otelconv.Stream(res)
+		resource := otelconv.Attrs(res, nil)
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			sl := sls.At(j)
-			scope := scopeAttrs(sl.Scope())
+			scope := otelconv.ScopeAttrs(sl.Scope())
 			lrs := sl.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
@@ -62,7 +55,7 @@ func recordsFromOTLP(ld plog.Logs, rule GroupRule, now time.Time) []eventstore.R
 					SeverityText:   lr.SeverityText(),
 					SeverityNumber: int32(lr.SeverityNumber()),
 					Body:           lr.Body().AsString(),
-					Attributes:     attrsOf(lr.Attributes(), scope),
+					Attributes:     otelconv.Attrs(lr.Attributes(), scope),
 					Resource:       resource,
 					TraceID:        lr.TraceID(),
 					SpanID:         lr.SpanID(),
@@ -83,65 +76,6 @@ func recordsFromOTLP(ld plog.Logs, rule GroupRule, now time.Time) []eventstore.R
 	return recs
 }
 
-// streamOf names a resource by its identifying attributes.
-func streamOf(res pcommon.Map) string {
-	var b strings.Builder
-	for _, k := range streamAttributes {
-		if v, ok := res.Get(k); ok && v.AsString() != "" {
-			if b.Len() > 0 {
-				b.WriteByte('/')
-			}
-			b.WriteString(v.AsString())
-		}
-	}
-	if b.Len() == 0 {
-		return "default"
-	}
-	return b.String()
-}
-
-func scopeAttrs(s pcommon.InstrumentationScope) []eventstore.Attr {
-	var out []eventstore.Attr
-	if s.Name() != "" {
-		out = append(out, eventstore.Attr{Key: "otel.scope.name", Value: eventstore.StringValue(s.Name())})
-	}
-	if s.Version() != "" {
-		out = append(out, eventstore.Attr{Key: "otel.scope.version", Value: eventstore.StringValue(s.Version())})
-	}
-	return out
-}
-
-// attrsOf converts m, flattening nested maps into dotted keys; arrays and
-// bytes become their JSON and base64 text. extra is appended.
-func attrsOf(m pcommon.Map, extra []eventstore.Attr) []eventstore.Attr {
-	if m.Len() == 0 && len(extra) == 0 {
-		return nil
-	}
-	out := make([]eventstore.Attr, 0, m.Len()+len(extra))
-	out = appendAttrs(out, "", m)
-	return append(out, extra...)
-}
-
-func appendAttrs(out []eventstore.Attr, prefix string, m pcommon.Map) []eventstore.Attr {
-	for k, v := range m.All() {
-		key := joinPath(prefix, k)
-		switch v.Type() {
-		case pcommon.ValueTypeMap:
-			out = appendAttrs(out, key, v.Map())
-		case pcommon.ValueTypeInt:
-			out = append(out, eventstore.Attr{Key: key, Value: eventstore.IntValue(v.Int())})
-		case pcommon.ValueTypeDouble:
-			out = append(out, eventstore.Attr{Key: key, Value: eventstore.FloatValue(v.Double())})
-		case pcommon.ValueTypeBool:
-			out = append(out, eventstore.Attr{Key: key, Value: eventstore.BoolValue(v.Bool())})
-		case pcommon.ValueTypeEmpty:
-		default:
-			out = append(out, eventstore.Attr{Key: key, Value: eventstore.StringValue(v.AsString())})
-		}
-	}
-	return out
-}
-
 // severityText names an OpenTelemetry severity number's range.
 func severityText(n int32) string {
 	switch {
@@ -159,11 +93,4 @@ func severityText(n int32) string {
 		return "ERROR"
 	}
 	return "FATAL"
-}
-
-func joinPath(path, k string) string {
-	if path == "" {
-		return k
-	}
-	return path + "." + k
 }

@@ -34,7 +34,7 @@ type QueryResult struct {
 
 // Query runs a Logs Insights query.
 func (s *Service) Query(ctx context.Context, tenant string, req QueryRequest) (*QueryResult, error) {
-	plan, err := insights.Compile(req.Query)
+	plan, err := insights.Compile(req.Query, query.Logs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}

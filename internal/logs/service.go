@@ -6,17 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"golang.org/x/time/rate"
 
 	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/ingest"
 )
 
 // maxFutureSkew is how far ahead of the server's clock a record may be, as
@@ -61,16 +59,10 @@ type Service struct {
 	opts Options
 	tail tailHub
 
-	mu       sync.Mutex
-	limiters map[string]*tenantLimiter
+	rate ingest.RateLimiter
 
 	ingested *prometheus.CounterVec
 	rejected *prometheus.CounterVec
-}
-
-type tenantLimiter struct {
-	limits  Limits
-	limiter *rate.Limiter // nil: unlimited
 }
 
 // New returns a Service over opts.Store and opts.Groups.
@@ -95,8 +87,14 @@ func New(opts Options) *Service {
 	}
 	f := promauto.With(opts.Registerer)
 	return &Service{
-		opts:     opts,
-		limiters: map[string]*tenantLimiter{},
+		opts: opts,
+		rate: ingest.RateLimiter{
+			Records: "log records", Setting: "limits.ingest_log_records_per_second", BurstSetting: "limits.ingest_burst_log_records",
+			Rate: func(t string) ingest.Rate {
+				l := opts.Limits(t)
+				return ingest.Rate{PerSecond: l.RecordsPerSecond, Burst: l.BurstRecords}
+			},
+		},
 		ingested: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "mirador_logs_ingested_records_total",
 			Help: "Log records stored, by tenant and protocol (otlp, ndjson, text).",
@@ -124,36 +122,6 @@ type IngestResult struct {
 	Rejected []Rejection
 }
 
-// RateLimitError reports that a tenant sent more records than its ingest
-// rate allows; nothing of the request was stored. Unless TooLarge, the same
-// request will be accepted after RetryAfter.
-type RateLimitError struct {
-	Tenant     string
-	Records    int
-	TooLarge   bool
-	RetryAfter time.Duration
-	Limits     Limits
-}
-
-func (e *RateLimitError) Error() string {
-	if e.TooLarge {
-		return fmt.Sprintf("request of %d log records exceeds tenant %s's limits.ingest_burst_log_records (%d): send smaller batches", e.Records, e.Tenant, e.Limits.BurstRecords)
-	}
-	return fmt.Sprintf("tenant %s is over its log ingest rate (limits.ingest_log_records_per_second %g, burst %d): retry after %s or raise the limit",
-		e.Tenant, e.Limits.RecordsPerSecond, e.Limits.BurstRecords, e.RetryAfter.Round(time.Millisecond))
-}
-
-// StatusCode is 413 when the request alone exceeds the burst, else 429.
-func (e *RateLimitError) StatusCode() int {
-	if e.TooLarge {
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusTooManyRequests
-}
-
-// RetryDelay is how long the sender should wait before retrying.
-func (e *RateLimitError) RetryDelay() time.Duration { return e.RetryAfter }
-
 // Ingest validates and stores records of one tenant, taking ownership of
 // recs (it filters them in place). Each record is checked on its own and
 // refused alone; the rest are stored durably, appear in
@@ -161,7 +129,7 @@ func (e *RateLimitError) RetryDelay() time.Duration { return e.RetryAfter }
 // was stored for a reason other than bad records (rate limit, storage).
 func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []eventstore.Record, index []int) (IngestResult, error) {
 	var res IngestResult
-	limits := s.limiter(tenant)
+	limits := s.opts.Limits(tenant)
 	maxTime := s.opts.Now().Add(maxFutureSkew).UnixNano()
 	reject := func(i int, reason, msg string) {
 		at := i
@@ -181,7 +149,7 @@ func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []ev
 				continue
 			}
 		}
-		if max := limits.limits.MaxRecordBytes; max > 0 {
+		if max := limits.MaxRecordBytes; max > 0 {
 			if n := recordBytes(r); n > max {
 				reject(i, "record_too_large", fmt.Sprintf("record of %d bytes is larger than limits.max_log_record_bytes (%d)", n, max))
 				continue
@@ -197,7 +165,7 @@ func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []ev
 	if len(kept) == 0 {
 		return res, nil
 	}
-	if err := limits.admit(tenant, len(kept)); err != nil {
+	if err := s.rate.Admit(tenant, len(kept)); err != nil {
 		return IngestResult{}, err
 	}
 	names := make([]string, 0, len(groups))
@@ -271,39 +239,6 @@ func (s *Service) DeleteGroup(ctx context.Context, tenant, name string) error {
 		return err
 	}
 	return s.opts.Store.DeleteGroup(ctx, tenant, eventstore.DatasetLogs, name)
-}
-
-func (s *Service) limiter(tenant string) *tenantLimiter {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l := s.opts.Limits(tenant)
-	if t, ok := s.limiters[tenant]; ok && t.limits == l {
-		return t
-	}
-	t := &tenantLimiter{limits: l}
-	if l.RecordsPerSecond > 0 {
-		t.limiter = rate.NewLimiter(rate.Limit(l.RecordsPerSecond), l.BurstRecords)
-	}
-	s.limiters[tenant] = t
-	return t
-}
-
-// admit reserves n records of the tenant's rate, or says how long to wait.
-// A refused request consumes nothing.
-func (t *tenantLimiter) admit(tenant string, n int) error {
-	if t.limiter == nil {
-		return nil
-	}
-	now := time.Now()
-	r := t.limiter.ReserveN(now, n)
-	if !r.OK() {
-		return &RateLimitError{Tenant: tenant, Records: n, TooLarge: true, Limits: t.limits}
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return &RateLimitError{Tenant: tenant, Records: n, RetryAfter: d, Limits: t.limits}
-	}
-	return nil
 }
 
 // recordBytes is a record's size as limits count it: body and attributes.

@@ -15,6 +15,7 @@ import (
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/storage"
 	otlptranslator "github.com/prometheus/prometheus/storage/remote/otlptranslator/prometheusremotewrite"
 	"github.com/prometheus/prometheus/util/features"
 
@@ -233,4 +234,16 @@ func (e *Engine) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Appender returns an appender to the TSDB of a tenant, for samples
+// Mirador derives itself (span metrics, log metric filters). They are not
+// counted against ingest rates; their series obey the tenant's series
+// limits like any other.
+func (e *Engine) Appender(ctx context.Context, tenant string) (storage.AppenderV2, error) {
+	t, err := e.tenant(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return t.db.AppenderV2(ctx), nil
 }

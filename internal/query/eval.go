@@ -18,7 +18,8 @@ type evalFn func(*Row) Value
 // compiler turns AST expressions into evaluators and records the columns
 // they read.
 type compiler struct {
-	cols eventstore.Column
+	schema Schema
+	cols   eventstore.Column
 }
 
 func errAt(p Pos, format string, args ...any) error {
@@ -28,8 +29,8 @@ func errAt(p Pos, format string, args ...any) error {
 func (c *compiler) expr(e Expr) (evalFn, error) {
 	switch e := e.(type) {
 	case *FieldRef:
-		c.cols |= columnsOf(e.Name)
-		return getter(e.Name), nil
+		c.cols |= c.schema.columnsOf(e.Name)
+		return c.schema.getter(e.Name), nil
 	case *Literal:
 		v := e.Val
 		return func(*Row) Value { return v }, nil
@@ -230,7 +231,7 @@ func (c *compiler) call(e *Call) (evalFn, error) {
 			return nil, err
 		}
 		c.cols |= eventstore.ColTime
-		ts := getter("@timestamp")
+		ts := c.schema.getter("@timestamp")
 		return func(r *Row) Value { return floorTime(ts(r), d) }, nil
 	}
 	if name == "datefloor" || name == "dateceil" {

@@ -85,7 +85,7 @@ func Run(ctx context.Context, s Scanner, p *Plan, r Request) (*Result, error) {
 	}
 	getters := make([]func(*Row) Value, len(p.fields))
 	for i, f := range p.fields {
-		getters[i] = getter(f)
+		getters[i] = p.schema.getter(f)
 	}
 	res.Rows = make([][]any, len(rows))
 	for i, row := range rows {
@@ -329,8 +329,8 @@ func (c *compiler) postStage(cmd Command, out *outputFields) (postStage, error) 
 	case DedupCmd:
 		getters := make([]func(*Row) Value, len(cmd.Names))
 		for i, n := range cmd.Names {
-			c.cols |= columnsOf(n)
-			getters[i] = getter(n)
+			c.cols |= c.schema.columnsOf(n)
+			getters[i] = c.schema.getter(n)
 		}
 		return func(rows []*Row) []*Row {
 			seen := map[string]bool{}
@@ -355,7 +355,7 @@ func (c *compiler) postStage(cmd Command, out *outputFields) (postStage, error) 
 		}, nil
 	case DisplayCmd:
 		for _, n := range cmd.Names {
-			c.cols |= columnsOf(n)
+			c.cols |= c.schema.columnsOf(n)
 		}
 		out.names, out.implicit = cmd.Names, false
 		return nil, nil
@@ -376,10 +376,10 @@ func NewPredicatePlan(match func(*eventstore.Record) bool, needles []string, col
 		pre:     []rowStage{func(r *Row) bool { return match(r.rec) }},
 		fields:  []string{"@timestamp", "@ingestionTime", "@log", "@logStream", "@message"},
 		order: []sortFn{
-			{eval: getter("@timestamp"), desc: !ascending},
-			{eval: getter("@logStream"), desc: !ascending},
-			{eval: getter("@ingestionTime"), desc: !ascending},
-			{eval: getter("@message"), desc: !ascending},
+			{eval: Logs.getter("@timestamp"), desc: !ascending},
+			{eval: Logs.getter("@logStream"), desc: !ascending},
+			{eval: Logs.getter("@ingestionTime"), desc: !ascending},
+			{eval: Logs.getter("@message"), desc: !ascending},
 		},
 		topN:        limit,
 		userLimit:   true,

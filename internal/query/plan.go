@@ -29,6 +29,7 @@ type Plan struct {
 	userLimit bool // topN came from the query's limit
 
 	keepRecords bool // predicate plans return the records too
+	schema      Schema
 }
 
 // rowStage transforms a row in place; false drops it.
@@ -56,13 +57,14 @@ func (p *Plan) less(a, b []Value) bool {
 	return false
 }
 
-// Compile builds a plan from a pipeline of commands.
-func Compile(cmds []Command) (*Plan, error) {
-	p := &Plan{}
-	c := &compiler{}
+// Compile builds a plan from a pipeline of commands over records of the
+// given schema.
+func Compile(cmds []Command, schema Schema) (*Plan, error) {
+	p := &Plan{schema: schema}
+	c := &compiler{schema: schema}
 	// Row-local commands up to the first that needs all rows.
 	i := 0
-	out := &outputFields{names: []string{"@timestamp", "@message", "@logStream", "@log"}, implicit: true}
+	out := &outputFields{names: schema.defaultFields(), implicit: true}
 	for ; i < len(cmds); i++ {
 		var st rowStage
 		var err error
@@ -112,12 +114,12 @@ collected:
 	}
 	if p.stats == nil {
 		for _, f := range out.names {
-			c.cols |= columnsOf(f)
+			c.cols |= c.schema.columnsOf(f)
 		}
 	}
 	p.fields = out.names
 	p.Columns = c.cols | eventstore.ColTime
-	p.Needles, p.AttrEquals = hints(cmds)
+	p.Needles, p.AttrEquals = hints(cmds, schema)
 	return p, nil
 }
 
@@ -260,7 +262,7 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 // hints derives pruning hints that can never drop a record the query
 // returns: only from filters that apply to every record (top-level AND
 // chains of the row-local filters).
-func hints(cmds []Command) (needles []string, attrs []eventstore.Attr) {
+func hints(cmds []Command, schema Schema) (needles []string, attrs []eventstore.Attr) {
 	for _, cmd := range cmds {
 		f, ok := cmd.(FilterCmd)
 		if !ok {
@@ -283,7 +285,7 @@ func hints(cmds []Command) (needles []string, attrs []eventstore.Attr) {
 				case "=":
 					ref, ok1 := e.L.(*FieldRef)
 					lit, ok2 := e.R.(*Literal)
-					if !ok1 || !ok2 || systemField(ref.Name) != nil || shadowed(cmds, ref.Name) {
+					if !ok1 || !ok2 || schema.systemField(ref.Name) != nil || shadowed(cmds, ref.Name) {
 						return
 					}
 					// Only non-numeric strings: equality coerces numbers ("200"

@@ -48,9 +48,26 @@ func (r *Row) clone() *Row {
 	return c
 }
 
+// Schema says which records a plan reads, and so which field names are
+// system fields.
+type Schema uint8
+
+// Schemas.
+const (
+	Logs  Schema = iota // log records: @message, @log, @logStream, level…
+	Spans               // spans: also service, name, kind, duration, status, traceId…
+)
+
+func (s Schema) defaultFields() []string {
+	if s == Spans {
+		return []string{"@timestamp", "traceId", "spanId", "service", "name", "duration"}
+	}
+	return []string{"@timestamp", "@message", "@logStream", "@log"}
+}
+
 // getter returns how to read field name, resolved once per query.
-func getter(name string) func(*Row) Value {
-	sys := systemField(name)
+func (s Schema) getter(name string) func(*Row) Value {
+	sys := s.systemField(name)
 	return func(r *Row) Value {
 		for i, n := range r.names {
 			if n == name {
@@ -68,7 +85,7 @@ func getter(name string) func(*Row) Value {
 }
 
 // systemField returns the accessor of a record field name refers to, or nil.
-func systemField(name string) func(*eventstore.Record) Value {
+func (s Schema) systemField(name string) func(*eventstore.Record) Value {
 	switch name {
 	case "@timestamp":
 		return func(r *eventstore.Record) Value { return timeV(r.Time) }
@@ -80,35 +97,91 @@ func systemField(name string) func(*eventstore.Record) Value {
 		return func(r *eventstore.Record) Value { return strV(r.Stream) }
 	case "@log":
 		return func(r *eventstore.Record) Value { return strV(r.Group) }
-	case "level", "severity", "@level":
-		return func(r *eventstore.Record) Value {
-			if r.SeverityText == "" {
-				return Value{}
-			}
-			return strV(r.SeverityText)
-		}
 	case "@severityNumber":
 		return func(r *eventstore.Record) Value { return intV(int64(r.SeverityNumber)) }
 	case "@traceId":
-		return func(r *eventstore.Record) Value {
-			if r.TraceID == ([16]byte{}) {
-				return strV("")
-			}
-			return strV(hex.EncodeToString(r.TraceID[:]))
-		}
+		return func(r *eventstore.Record) Value { return hexV(r.TraceID[:]) }
 	case "@spanId":
-		return func(r *eventstore.Record) Value {
-			if r.SpanID == ([8]byte{}) {
-				return strV("")
+		return func(r *eventstore.Record) Value { return hexV(r.SpanID[:]) }
+	}
+	if s == Logs {
+		switch name {
+		case "level", "severity", "@level":
+			return func(r *eventstore.Record) Value {
+				if r.SeverityText == "" {
+					return Value{}
+				}
+				return strV(r.SeverityText)
 			}
-			return strV(hex.EncodeToString(r.SpanID[:]))
 		}
+		return nil
+	}
+	switch name {
+	case "service", "@service":
+		return func(r *eventstore.Record) Value { return strV(r.Group) }
+	case "name", "@name":
+		return func(r *eventstore.Record) Value { return strV(r.Name) }
+	case "kind", "@kind":
+		return func(r *eventstore.Record) Value { return strV(SpanKindName(r.Kind)) }
+	case "duration", "@duration":
+		return func(r *eventstore.Record) Value { return intV(r.Duration) }
+	case "durationMs":
+		return func(r *eventstore.Record) Value { return floatV(float64(r.Duration) / 1e6) }
+	case "status", "@status":
+		return func(r *eventstore.Record) Value { return strV(StatusName(r.StatusCode)) }
+	case "statusMessage":
+		return func(r *eventstore.Record) Value { return strV(r.StatusMessage) }
+	case "traceId":
+		return func(r *eventstore.Record) Value { return hexV(r.TraceID[:]) }
+	case "spanId":
+		return func(r *eventstore.Record) Value { return hexV(r.SpanID[:]) }
+	case "parentId", "@parentId":
+		return func(r *eventstore.Record) Value { return hexV(r.ParentSpanID[:]) }
 	}
 	return nil
 }
 
+// hexV is an id as lowercase hex, or "" when it is all zeros.
+func hexV(id []byte) Value {
+	for _, b := range id {
+		if b != 0 {
+			return strV(hex.EncodeToString(id))
+		}
+	}
+	return strV("")
+}
+
+// SpanKindName names an OpenTelemetry span kind as the query language
+// shows it.
+func SpanKindName(k int8) string {
+	switch k {
+	case 1:
+		return "internal"
+	case 2:
+		return "server"
+	case 3:
+		return "client"
+	case 4:
+		return "producer"
+	case 5:
+		return "consumer"
+	}
+	return "unspecified"
+}
+
+// StatusName names a span status code as the query language shows it.
+func StatusName(c int8) string {
+	switch c {
+	case 1:
+		return "ok"
+	case 2:
+		return "error"
+	}
+	return "unset"
+}
+
 // columnsOf is the record columns reading field name needs.
-func columnsOf(name string) eventstore.Column {
+func (s Schema) columnsOf(name string) eventstore.Column {
 	switch name {
 	case "@timestamp":
 		return eventstore.ColTime
@@ -120,14 +193,27 @@ func columnsOf(name string) eventstore.Column {
 		return eventstore.ColStream
 	case "@log":
 		return eventstore.ColGroup
-	case "level", "severity", "@level", "@severityNumber":
+	case "@severityNumber":
 		return eventstore.ColSeverity
 	case "@traceId":
 		return eventstore.ColTraceID
 	case "@spanId":
 		return eventstore.ColSpanID
 	}
-	return eventstore.ColAttributes | eventstore.ColResource | eventstore.ColBody
+	if s.systemField(name) == nil {
+		return eventstore.ColAttributes | eventstore.ColResource | eventstore.ColBody
+	}
+	switch name {
+	case "level", "severity", "@level":
+		return eventstore.ColSeverity
+	case "service", "@service":
+		return eventstore.ColGroup
+	case "traceId":
+		return eventstore.ColTraceID
+	case "spanId":
+		return eventstore.ColSpanID
+	}
+	return eventstore.ColSpan
 }
 
 // lookup finds a non-system field in the attributes, the resource, then a

@@ -61,7 +61,7 @@ func (c *compiler) statsStage(cmd StatsCmd) (*statsStage, error) {
 			spec.arg = f
 		}
 		if name == "earliest" || name == "latest" {
-			c.cols |= columnsOf("@timestamp")
+			c.cols |= c.schema.columnsOf("@timestamp")
 		}
 		st.aggs = append(st.aggs, spec)
 		st.aggNames = append(st.aggNames, a.Name)

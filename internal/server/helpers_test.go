@@ -34,7 +34,7 @@ func testServer(t *testing.T, file string, args ...string) *Server {
 // createKeys has made keys.
 func testServerIn(t *testing.T, dir, file string, args ...string) *Server {
 	t.Helper()
-	base := []string{"--data-dir", dir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0",
+	base := []string{"--data-dir", dir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--xray-udp-addr", "127.0.0.1:0",
 		"--metrics.self-scrape-interval", "0s", "--shutdown-timeout", "10s"}
 	if file != "" {
 		p := filepath.Join(dir, "mirador.yml")

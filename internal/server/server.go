@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip gRPC messages
 
@@ -33,6 +34,7 @@ import (
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/tenant"
+	"github.com/miradorhq/mirador/internal/traces"
 )
 
 // ErrInsecure is returned by Start when a listener is reachable from other
@@ -54,6 +56,8 @@ type Server struct {
 	metrics *metrics.Engine
 	events  *eventstore.Store
 	logs    *logs.Service
+	traces  *traces.Service
+	spanRED *traces.SpanMetrics
 
 	serving  bool // the listeners belong to the HTTP and gRPC servers
 	ready    atomic.Bool
@@ -138,6 +142,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 	if err := s.openLogs(ctx, reg); err != nil {
 		return nil, err
 	}
+	s.openTraces(reg)
 
 	receiver := otlp.NewReceiver(otlp.Options{
 		Metrics: otlp.MetricsConsumerFunc(func(ctx context.Context, md pmetric.Metrics) (otlp.Result, error) {
@@ -155,6 +160,14 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 			}
 			return otlpLogsResult(res), err
 		}),
+		Traces: otlp.TracesConsumerFunc(func(ctx context.Context, td ptrace.Traces) (otlp.Result, error) {
+			id, _ := tenant.FromContext(ctx)
+			res, err := s.traces.IngestOTLP(ctx, id, td)
+			if errors.Is(err, eventstore.ErrClosed) {
+				err = fmt.Errorf("%w: %v", otlp.ErrUnavailable, err)
+			}
+			return otlpTracesResult(res), err
+		}),
 		BodyLimit: func(ctx context.Context) int64 {
 			id, _ := tenant.FromContext(ctx)
 			return int64(cfg.LimitsFor(id).MaxRequestBodyBytes)
@@ -166,7 +179,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 	s.http = &http.Server{
 		Handler: api.NewHandler(api.Options{
 			Authenticator: s.auth, Tenants: tenants, Keys: keys,
-			Metrics: s.metrics, OTLP: receiver, Logs: s.logs,
+			Metrics: s.metrics, OTLP: receiver, Logs: s.logs, Traces: s.traces,
 			Ready:   s.readiness,
 			Version: buildinfo.Version, Gatherer: reg, Registerer: reg,
 			Logger: logger,
@@ -338,6 +351,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.wg.Wait()
+		if s.spanRED != nil {
+			s.spanRED.Close() // writes the last span metrics before the TSDB closes
+		}
 		if s.events != nil {
 			if err := s.events.Close(); err != nil {
 				errs = append(errs, err)
@@ -427,10 +443,13 @@ func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error 
 		HeadMaxAge:         cfg.EventStore.HeadMaxAge.Std(),
 		CompactionInterval: cfg.EventStore.CompactionInterval.Std(),
 		Retention: func(t, dataset, group string) time.Duration {
-			if dataset != eventstore.DatasetLogs {
-				return 0
+			switch dataset {
+			case eventstore.DatasetLogs:
+				return groups.Retention(t, group)
+			case eventstore.DatasetSpans:
+				return cfg.Traces.Retention.Std()
 			}
-			return groups.Retention(t, group)
+			return 0
 		},
 		Logger:     s.logger.With("component", "eventstore"),
 		Registerer: reg,
@@ -466,15 +485,51 @@ func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error 
 	return nil
 }
 
+// openTraces opens the traces pillar on the event store, with span metrics
+// written to the metrics engine.
+func (s *Server) openTraces(reg prometheus.Registerer) {
+	cfg := s.cfg
+	s.spanRED = traces.NewSpanMetrics(s.metrics, cfg.Traces.SpanMetricsInterval.Std(), cfg.Traces.SpanMetricsMaxOperations, s.logger.With("component", "spanmetrics"))
+	s.traces = traces.New(traces.Options{
+		Store:       s.events,
+		SpanMetrics: s.spanRED,
+		Limits: func(t string) traces.Limits {
+			l := cfg.LimitsFor(t)
+			return traces.Limits{MaxBodyBytes: int64(l.MaxRequestBodyBytes), SpansPerSecond: l.IngestSpansPerSecond, BurstSpans: l.IngestBurstSpans}
+		},
+		Query: traces.QueryLimits{
+			Timeout:    cfg.EventStore.QueryTimeout.Std(),
+			MaxBytes:   int64(cfg.EventStore.QueryMaxBytes),
+			MaxRecords: cfg.EventStore.QueryMaxRecords,
+			MaxRows:    cfg.EventStore.QueryMaxRows,
+			Workers:    cfg.EventStore.QueryWorkers,
+		},
+		Logger:     s.logger.With("component", "traces"),
+		Registerer: reg,
+	})
+}
+
+// otlpTracesResult reports refused spans as OTLP partial success.
+func otlpTracesResult(res traces.IngestResult) otlp.Result {
+	if len(res.Rejected) == 0 {
+		return otlp.Result{}
+	}
+	return partialSuccess(len(res.Rejected), "span", res.Rejected[0].Index, res.Rejected[0].Error)
+}
+
 // otlpLogsResult reports refused records as OTLP partial success.
 func otlpLogsResult(res logs.IngestResult) otlp.Result {
 	if len(res.Rejected) == 0 {
 		return otlp.Result{}
 	}
-	first := res.Rejected[0]
-	msg := fmt.Sprintf("record %d: %s", first.Index, first.Error)
-	if n := len(res.Rejected); n > 1 {
-		msg += fmt.Sprintf(" (and %d more records refused)", n-1)
+	return partialSuccess(len(res.Rejected), "record", res.Rejected[0].Index, res.Rejected[0].Error)
+}
+
+// partialSuccess says how many items were refused, quoting the first.
+func partialSuccess(refused int, noun string, first int, why string) otlp.Result {
+	msg := fmt.Sprintf("%s %d: %s", noun, first, why)
+	if refused > 1 {
+		msg += fmt.Sprintf(" (and %d more %ss refused)", refused-1, noun)
 	}
-	return otlp.Result{Rejected: int64(len(res.Rejected)), Message: msg}
+	return otlp.Result{Rejected: int64(refused), Message: msg}
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -21,6 +22,9 @@ func (r *Receiver) RegisterGRPC(s *grpc.Server) {
 	}
 	if r.opts.Logs != nil {
 		plogotlp.RegisterGRPCServer(s, &grpcLogs{r: r})
+	}
+	if r.opts.Traces != nil {
+		ptraceotlp.RegisterGRPCServer(s, &grpcTraces{r: r})
 	}
 }
 
@@ -72,4 +76,18 @@ func (g *grpcLogs) Export(ctx context.Context, req plogotlp.ExportRequest) (plog
 	}
 	g.r.requests.WithLabelValues("logs", "grpc", exportOutcome(res)).Inc()
 	return logsResponse(res), nil
+}
+
+type grpcTraces struct {
+	ptraceotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (g *grpcTraces) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	res, err := g.r.opts.Traces.ConsumeTraces(ctx, req.Traces())
+	if err != nil {
+		return ptraceotlp.NewExportResponse(), g.r.grpcError("traces", err)
+	}
+	g.r.requests.WithLabelValues("traces", "grpc", exportOutcome(res)).Inc()
+	return tracesResponse(res), nil
 }

@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/miradorhq/mirador/internal/ingest"
 )
@@ -56,6 +58,20 @@ func (f LogsConsumerFunc) ConsumeLogs(ctx context.Context, ld plog.Logs) (Result
 	return f(ctx, ld)
 }
 
+// TracesConsumer stores decoded spans, with the same error contract as
+// MetricsConsumer.
+type TracesConsumer interface {
+	ConsumeTraces(ctx context.Context, td ptrace.Traces) (Result, error)
+}
+
+// TracesConsumerFunc adapts a function to TracesConsumer.
+type TracesConsumerFunc func(ctx context.Context, td ptrace.Traces) (Result, error)
+
+// ConsumeTraces calls f.
+func (f TracesConsumerFunc) ConsumeTraces(ctx context.Context, td ptrace.Traces) (Result, error) {
+	return f(ctx, td)
+}
+
 // LogGroupHeader names the log group of every record of an export, over
 // the records' own service.name; over gRPC it is the metadata key
 // x-mirador-log-group.
@@ -85,6 +101,7 @@ var ErrUnavailable = errors.New("temporarily unavailable")
 type Options struct {
 	Metrics MetricsConsumer
 	Logs    LogsConsumer
+	Traces  TracesConsumer
 	// BodyLimit returns the largest body accepted for the request's
 	// context (after decompression); 0 means unlimited.
 	BodyLimit  func(ctx context.Context) int64
@@ -123,12 +140,9 @@ func (r *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/metrics", r.MetricsHandler())
 	mux.Handle("/v1/logs", r.LogsHandler())
-	mux.HandleFunc("/v1/traces", func(w http.ResponseWriter, req *http.Request) {
-		r.requests.WithLabelValues("traces", "http", "rejected").Inc()
-		writeStatus(w, req, http.StatusNotFound, "this Mirador server does not accept OTLP traces yet; it accepts metrics at /v1/metrics and logs at /v1/logs")
-	})
+	mux.Handle("/v1/traces", r.TracesHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
-		writeStatus(w, req, http.StatusNotFound, fmt.Sprintf("no OTLP endpoint at %s: use /v1/metrics or /v1/logs", req.URL.Path))
+		writeStatus(w, req, http.StatusNotFound, fmt.Sprintf("no OTLP endpoint at %s: use /v1/metrics, /v1/logs or /v1/traces", req.URL.Path))
 	})
 	return mux
 }
@@ -154,6 +168,18 @@ func (r *Receiver) LogsHandler() http.Handler {
 		}
 		res, err := r.opts.Logs.ConsumeLogs(ctx, ereq.Logs())
 		return logsResponse(res), res, err
+	})
+}
+
+// TracesHandler serves OTLP/HTTP trace exports at any path.
+func (r *Receiver) TracesHandler() http.Handler {
+	return r.exportHandler("traces", r.opts.Traces != nil, func(ctx context.Context, body []byte, f format) (exportResponse, Result, error) {
+		ereq := ptraceotlp.NewExportRequest()
+		if err := unmarshal(ereq, body, f); err != nil {
+			return nil, Result{}, err
+		}
+		res, err := r.opts.Traces.ConsumeTraces(ctx, ereq.Traces())
+		return tracesResponse(res), res, err
 	})
 }
 
@@ -271,6 +297,16 @@ func logsResponse(res Result) plogotlp.ExportResponse {
 	resp := plogotlp.NewExportResponse()
 	if res.Rejected != 0 || res.Message != "" {
 		resp.PartialSuccess().SetRejectedLogRecords(res.Rejected)
+		resp.PartialSuccess().SetErrorMessage(res.Message)
+	}
+	return resp
+}
+
+// tracesResponse reports a consumer's result as OTLP partial success.
+func tracesResponse(res Result) ptraceotlp.ExportResponse {
+	resp := ptraceotlp.NewExportResponse()
+	if res.Rejected != 0 || res.Message != "" {
+		resp.PartialSuccess().SetRejectedSpans(res.Rejected)
 		resp.PartialSuccess().SetErrorMessage(res.Message)
 	}
 	return resp

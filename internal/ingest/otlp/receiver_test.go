@@ -164,7 +164,7 @@ func TestHTTPErrorsAreStatusBodiesInTheRequestEncoding(t *testing.T) {
 
 func TestHTTPSignalsWithoutConsumerAnswer404(t *testing.T) {
 	r := NewReceiver(Options{Metrics: &recorder{}})
-	for path, mention := range map[string]string{"/v1/logs": "does not accept OTLP logs", "/v1/traces": "/v1/metrics"} {
+	for path, mention := range map[string]string{"/v1/logs": "does not accept OTLP logs", "/v1/traces": "does not accept OTLP traces"} {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()

@@ -125,7 +125,7 @@ func render(res *query.Result, err error) string {
 
 func runQuery(t *testing.T, s query.Scanner, src string, groups []string) string {
 	t.Helper()
-	plan, err := Compile(src)
+	plan, err := Compile(src, query.Logs)
 	if err != nil {
 		return render(nil, err)
 	}

@@ -10,13 +10,14 @@ import (
 	"github.com/miradorhq/mirador/internal/query"
 )
 
-// Compile parses a Logs Insights query and compiles it into a plan.
-func Compile(src string) (*query.Plan, error) {
+// Compile parses a Logs Insights query and compiles it into a plan over
+// records of the given schema.
+func Compile(src string, schema query.Schema) (*query.Plan, error) {
 	cmds, err := Parse(src)
 	if err != nil {
 		return nil, err
 	}
-	return query.Compile(cmds)
+	return query.Compile(cmds, schema)
 }
 
 // Parse parses a query into commands. Errors are *query.SyntaxError.

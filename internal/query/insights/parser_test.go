@@ -33,7 +33,7 @@ func TestPruningHints(t *testing.T) {
 		{q: `fields "x" as service | filter service = "checkout"`},
 		{q: `stats count() by bin(1m), level`, cols: eventstore.ColTime | eventstore.ColSeverity},
 	} {
-		plan, err := Compile(tc.q)
+		plan, err := Compile(tc.q, query.Logs)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.q, err)
 		}
@@ -51,7 +51,7 @@ func TestPruningHints(t *testing.T) {
 }
 
 func TestSyntaxErrorsCarryPositions(t *testing.T) {
-	_, err := Compile("fields @message\n| filter x >")
+	_, err := Compile("fields @message\n| filter x >", query.Logs)
 	var se *query.SyntaxError
 	if !errors.As(err, &se) || se.Line != 2 || se.Column != 13 || !strings.Contains(se.Msg, "expected a field, value or function") {
 		t.Fatalf("%v", err)
@@ -69,7 +69,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		plan, err := Compile(src)
+		plan, err := Compile(src, query.Logs)
 		if err != nil {
 			var se *query.SyntaxError
 			if !errors.As(err, &se) {

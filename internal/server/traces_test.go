@@ -1,0 +1,362 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/miradorhq/mirador/internal/auth"
+)
+
+// traceJSON is the data of GET /api/v1/traces/{id}.
+type traceJSON struct {
+	TraceID       string   `json:"traceId"`
+	XRayTraceID   string   `json:"xrayTraceId"`
+	RootService   string   `json:"rootService"`
+	RootOperation string   `json:"rootOperation"`
+	SpanCount     int      `json:"spanCount"`
+	ErrorCount    int      `json:"errorCount"`
+	Services      []string `json:"services"`
+	Spans         []struct {
+		SpanID        string `json:"spanId"`
+		ParentSpanID  string `json:"parentSpanId"`
+		Service       string `json:"service"`
+		Name          string `json:"name"`
+		Kind          string `json:"kind"`
+		DurationNanos int64  `json:"durationNanos"`
+		Status        struct{ Code, Message string }
+		Attributes    map[string]any `json:"attributes"`
+		Resource      map[string]any `json:"resource"`
+		Events        []struct{ Name string }
+	} `json:"spans"`
+}
+
+func (c client) trace(t *testing.T, id string) (int, traceJSON) {
+	t.Helper()
+	status, body := c.get(t, "/api/v1/traces/"+id, nil)
+	var out struct{ Data traceJSON }
+	if status == http.StatusOK {
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("%v in %s", err, body)
+		}
+	}
+	return status, out.Data
+}
+
+// tracer returns a tracer of an SDK provider for service exporting to exp.
+func tracer(t *testing.T, exp sdktrace.SpanExporter, service string) (trace.Tracer, func()) {
+	t.Helper()
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSyncer(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service), attribute.String("host.name", service+"-1"))),
+	)
+	return tp.Tracer("mirador-test"), func() {
+		if err := tp.Shutdown(context.Background()); err != nil {
+			t.Errorf("OTel SDK trace export: %v", err)
+		}
+	}
+}
+
+// at returns a span start or end option base+ms.
+func at(base time.Time, ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+
+// system emits one request through client → api → {db, postgres}: the
+// client and api are traced services, db is a traced service called over
+// HTTP, postgres is a database known only from the api's client span.
+// It returns the trace id.
+func system(t *testing.T, client, api, db trace.Tracer, base time.Time, fail bool) trace.TraceID {
+	ctx := context.Background()
+	ctx, root := client.Start(ctx, "GET /checkout", trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(base),
+		trace.WithAttributes(attribute.String("peer.service", "api"), attribute.String("app.customer.tier", "gold")))
+	sctx, srv := api.Start(ctx, "GET /checkout", trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(at(base, 2)),
+		trace.WithAttributes(attribute.Int("http.response.status_code", 200), attribute.Int("app.cart.items", 3)))
+	dctx, call := api.Start(sctx, "POST /reserve", trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(at(base, 5)))
+	_, dbSrv := db.Start(dctx, "POST /reserve", trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(at(base, 6)))
+	if fail {
+		dbSrv.SetStatus(codes.Error, "stock exhausted")
+		dbSrv.AddEvent("exception", trace.WithAttributes(attribute.String("exception.message", "stock exhausted")))
+		call.SetStatus(codes.Error, "503")
+	}
+	dbSrv.End(trace.WithTimestamp(at(base, 36)))
+	call.End(trace.WithTimestamp(at(base, 38)))
+	_, q := api.Start(sctx, "SELECT orders", trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(at(base, 40)),
+		trace.WithAttributes(attribute.String("db.system", "postgresql"), attribute.String("db.name", "orders"), attribute.String("server.address", "pg-1")))
+	q.End(trace.WithTimestamp(at(base, 48)))
+	srv.End(trace.WithTimestamp(at(base, 50)))
+	root.End(trace.WithTimestamp(at(base, 52)))
+	return root.SpanContext().TraceID()
+}
+
+func TestOTelSDKTraceExportersAndTraceLookup(t *testing.T) {
+	s := testServer(t, "")
+	ctx := context.Background()
+	httpExp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(s.Addr("otlp_http")), otlptracehttp.WithInsecure(), otlptracehttp.WithCompression(otlptracehttp.GzipCompression))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcExp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(s.Addr("otlp_grpc")), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client and api export over HTTP, the db over gRPC: one trace
+	// arrives through both transports.
+	cl, stop1 := tracer(t, httpExp, "client")
+	api, stop2 := tracer(t, httpExp, "api")
+	db, stop3 := tracer(t, grpcExp, "db")
+	base := time.Now().Add(-10 * time.Minute).Truncate(time.Millisecond)
+	id := system(t, cl, api, db, base, true)
+	stop1()
+	stop2()
+	stop3()
+
+	c := client{base: httpBase(s)}
+	xrayID := "1-" + id.String()[:8] + "-" + id.String()[8:]
+	for _, form := range []string{id.String(), xrayID} {
+		status, tr := c.trace(t, form)
+		if status != http.StatusOK {
+			t.Fatalf("GET trace %s: %d", form, status)
+		}
+		if tr.TraceID != id.String() || tr.SpanCount != 5 || tr.ErrorCount != 2 || tr.RootService != "client" || tr.RootOperation != "GET /checkout" ||
+			fmt.Sprint(tr.Services) != "[api client db]" || tr.XRayTraceID != xrayID {
+			t.Fatalf("summary: %+v", tr)
+		}
+		byName := map[string]int{}
+		for i, sp := range tr.Spans {
+			byName[sp.Service+" "+sp.Name+" "+sp.Kind] = i
+		}
+		root := tr.Spans[byName["client GET /checkout client"]]
+		srv := tr.Spans[byName["api GET /checkout server"]]
+		call := tr.Spans[byName["api POST /reserve client"]]
+		dbSrv := tr.Spans[byName["db POST /reserve server"]]
+		if root.ParentSpanID != "" || srv.ParentSpanID != root.SpanID || call.ParentSpanID != srv.SpanID || dbSrv.ParentSpanID != call.SpanID {
+			t.Errorf("parent chain broken: %+v", tr.Spans)
+		}
+		if srv.DurationNanos != int64(48*time.Millisecond) || fmt.Sprint(srv.Attributes["app.cart.items"]) != "3" || srv.Resource["service.name"] != "api" {
+			t.Errorf("api server span: %+v", srv)
+		}
+		if dbSrv.Status.Code != "error" || dbSrv.Status.Message != "stock exhausted" || len(dbSrv.Events) != 1 || dbSrv.Events[0].Name != "exception" {
+			t.Errorf("db span: %+v", dbSrv)
+		}
+	}
+	if status, _ := c.trace(t, "0123456789abcdef0123456789abcdef"); status != http.StatusNotFound {
+		t.Errorf("unknown trace: %d, want 404", status)
+	}
+	if status, _ := c.trace(t, "not-a-trace"); status != http.StatusBadRequest {
+		t.Errorf("bad id: %d, want 400", status)
+	}
+}
+
+// sendSystem emits n requests of the three-service system over OTLP/HTTP,
+// every third failing, and returns their trace ids.
+func sendSystem(t *testing.T, s *Server, n int, base time.Time) []trace.TraceID {
+	t.Helper()
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(s.Addr("otlp_http")), otlptracehttp.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, stop1 := tracer(t, exp, "client")
+	api, stop2 := tracer(t, exp, "api")
+	db, stop3 := tracer(t, exp, "db")
+	var ids []trace.TraceID
+	for i := range n {
+		ids = append(ids, system(t, cl, api, db, base.Add(time.Duration(i)*time.Second), i%3 == 0))
+	}
+	stop1()
+	stop2()
+	stop3()
+	return ids
+}
+
+func TestServiceMapSpanMetricsSearchAndQuery(t *testing.T) {
+	s := testServer(t, "")
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	ids := sendSystem(t, s, 9, base)
+	c := client{base: httpBase(s)}
+
+	// Service map: every edge with its request and error counts, measured
+	// on the caller's side.
+	status, body := c.get(t, "/api/v1/traces/servicemap", url.Values{"start": {base.Add(-time.Minute).Format(time.RFC3339)}, "end": {time.Now().Format(time.RFC3339)}})
+	if status != http.StatusOK {
+		t.Fatalf("servicemap: %d %s", status, body)
+	}
+	var m struct {
+		Data struct {
+			Nodes []struct {
+				Name, Type       string
+				Requests, Errors int64
+			}
+			Edges []struct {
+				Source, Target   string
+				Requests, Errors int64
+				Latency          struct{ P50Ms, P99Ms float64 }
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	nodes := map[string]string{}
+	for _, n := range m.Data.Nodes {
+		nodes[n.Name] = fmt.Sprintf("%s %d/%d", n.Type, n.Requests, n.Errors)
+	}
+	wantNodes := map[string]string{"client": "service 9/0", "api": "service 9/0", "db": "service 9/3", "orders": "database 0/0"}
+	for name, want := range wantNodes {
+		if nodes[name] != want {
+			t.Errorf("node %s = %q, want %q (all: %v)", name, nodes[name], want, nodes)
+		}
+	}
+	edges := map[string]string{}
+	for _, e := range m.Data.Edges {
+		edges[e.Source+"→"+e.Target] = fmt.Sprintf("%d/%d p50=%gms", e.Requests, e.Errors, e.Latency.P50Ms)
+	}
+	wantEdges := map[string]string{"client→api": "9/0 p50=52ms", "api→db": "9/3 p50=33ms", "api→orders": "9/0 p50=8ms"}
+	for k, want := range wantEdges {
+		if edges[k] != want {
+			t.Errorf("edge %s = %q, want %q (all: %v)", k, edges[k], want, edges)
+		}
+	}
+
+	// Span metrics reach PromQL.
+	s.spanRED.Flush()
+	got := c.query(t, `sum by (service_name, span_kind, status_code) (traces_span_metrics_calls_total{span_name="POST /reserve"})`)
+	want := map[string]float64{
+		`{service_name="api", span_kind="SPAN_KIND_CLIENT", status_code="STATUS_CODE_ERROR"}`: 3,
+		`{service_name="api", span_kind="SPAN_KIND_CLIENT", status_code="STATUS_CODE_UNSET"}`: 6,
+		`{service_name="db", span_kind="SPAN_KIND_SERVER", status_code="STATUS_CODE_ERROR"}`:  3,
+		`{service_name="db", span_kind="SPAN_KIND_SERVER", status_code="STATUS_CODE_UNSET"}`:  6,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("span metric calls:\n got %v\nwant %v", got, want)
+	}
+	q := c.query(t, `histogram_quantile(0.5, sum(traces_span_metrics_duration_seconds{service_name="api", span_name="SELECT orders"}))`)
+	for _, v := range q {
+		if v < 0.0075 || v > 0.0085 {
+			t.Errorf("median SELECT orders duration %gs, want ≈ 0.008", v)
+		}
+	}
+	if len(q) != 1 {
+		t.Errorf("duration quantile: %v", q)
+	}
+
+	// Search by attribute and duration finds whole traces.
+	search := func(req map[string]any) []map[string]any {
+		t.Helper()
+		req["start"], req["end"] = base.Add(-time.Minute).Format(time.RFC3339), time.Now().Format(time.RFC3339)
+		status, body := c.postJSON(t, "/api/v1/traces/search", req)
+		if status != http.StatusOK {
+			t.Fatalf("search %v: %d %s", req, status, body)
+		}
+		var out struct{ Data []map[string]any }
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Data
+	}
+	found := search(map[string]any{"service": "db", "error": true})
+	if len(found) != 3 || found[0]["traceId"] != ids[6].String() || found[0]["spanCount"] != 5.0 || found[0]["rootService"] != "client" {
+		t.Errorf("errors in db: %v", found)
+	}
+	found = search(map[string]any{"conditions": []map[string]string{{"key": "app.cart.items", "op": ">=", "value": "3"}}, "minDuration": "40ms", "limit": 4})
+	if len(found) != 4 || found[0]["traceId"] != ids[8].String() {
+		t.Errorf("attribute search: %v", found)
+	}
+	if found := search(map[string]any{"conditions": []map[string]string{{"key": "app.customer.tier", "op": "=", "value": "silver"}}}); len(found) != 0 {
+		t.Errorf("search for a value nobody has: %v", found)
+	}
+	if status, body := c.postJSON(t, "/api/v1/traces/search", map[string]any{"minDuration": "fast"}); status != http.StatusBadRequest {
+		t.Errorf("bad duration: %d %s", status, body)
+	}
+
+	// Insights over spans, the same engine as logs.
+	now := time.Now().UTC()
+	status, body = c.postJSON(t, "/api/v1/traces/query", map[string]any{
+		"query": `filter service = "api" and duration > 5ms | stats count() as n, pct(durationMs, 50) as p50 by name | sort name asc`,
+		"start": base.Add(-time.Minute).Format(time.RFC3339), "end": now.Format(time.RFC3339),
+	})
+	if status != http.StatusOK {
+		t.Fatalf("query: %d %s", status, body)
+	}
+	var res queryResult
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Rows) != "[map[n:9 name:GET /checkout p50:48] map[n:9 name:POST /reserve p50:33] map[n:9 name:SELECT orders p50:8]]" {
+		t.Errorf("query rows: %v", res.Rows)
+	}
+	status, body = c.postJSON(t, "/api/v1/traces/query", map[string]any{"query": "stats count( by name"})
+	if status != http.StatusBadRequest {
+		t.Errorf("bad query: %d %s", status, body)
+	}
+}
+
+func TestTracesTenantIsolation(t *testing.T) {
+	dir := t.TempDir()
+	keys := createKeys(t, dir, map[string]struct {
+		tenant string
+		scopes []auth.Scope
+	}{
+		"a": {"team-a", []auth.Scope{auth.ScopeIngest, auth.ScopeRead}},
+		"b": {"team-b", []auth.Scope{auth.ScopeIngest, auth.ScopeRead}},
+	})
+	s := testServerIn(t, dir, "")
+	ctx := context.Background()
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(s.Addr("otlp_http")), otlptracehttp.WithInsecure(),
+		otlptracehttp.WithHeaders(map[string]string{"Authorization": "Bearer " + keys["a"]}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, stop := tracer(t, exp, "secret-service")
+	base := time.Now().Add(-5 * time.Minute)
+	_, sp := tr.Start(ctx, "handle", trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(base), trace.WithAttributes(attribute.String("team", "a")))
+	sp.End(trace.WithTimestamp(at(base, 10)))
+	id := sp.SpanContext().TraceID()
+	stop()
+
+	a, b := client{base: httpBase(s), key: keys["a"]}, client{base: httpBase(s), key: keys["b"]}
+	if status, _ := a.trace(t, id.String()); status != http.StatusOK {
+		t.Fatalf("owner cannot read its trace: %d", status)
+	}
+	if status, _ := b.trace(t, id.String()); status != http.StatusNotFound {
+		t.Errorf("other tenant reads the trace: %d", status)
+	}
+	rng := map[string]any{"start": base.Add(-time.Minute).Format(time.RFC3339), "end": time.Now().Format(time.RFC3339)}
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/v1/traces/search", map[string]any{"service": "secret-service"}},
+		{"/api/v1/traces/query", map[string]any{"query": "stats count() as n"}},
+	} {
+		for k, v := range rng {
+			c.body[k] = v
+		}
+		_, ab := a.postJSON(t, c.path, c.body)
+		_, bb := b.postJSON(t, c.path, c.body)
+		if string(ab) == string(bb) {
+			t.Errorf("%s: tenants see the same answer %s", c.path, ab)
+		}
+		if strings.Contains(string(bb), "secret-service") || strings.Contains(string(bb), `"n":1`) {
+			t.Errorf("%s: team-b sees team-a's spans: %s", c.path, bb)
+		}
+	}
+	for _, path := range []string{"/api/v1/traces/services", "/api/v1/traces/servicemap"} {
+		_, ab := a.get(t, path, nil)
+		_, bb := b.get(t, path, nil)
+		if !strings.Contains(string(ab), "secret-service") || strings.Contains(string(bb), "secret-service") {
+			t.Errorf("%s: team-a %s, team-b %s", path, ab, bb)
+		}
+	}
+}
