@@ -406,6 +406,13 @@ type rowGroupReader struct {
 	// low-cardinality columns (group, severity) are found there by a few
 	// byte comparisons instead of a map lookup.
 	recent [numColumns][]string
+
+	// trace, if non-zero, makes read return only that trace's rows: the
+	// trace_id column is read first and the other columns are decoded
+	// into the matching rows only (keep), so a lookup by trace id does
+	// not parse the attributes of thousands of other spans.
+	trace [16]byte
+	keep  []bool
 }
 
 // read fills recs (grown to the row group's size) with the columns in cols
@@ -423,8 +430,25 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 	}
 	chunks := rg.ColumnChunks()
 	var bytesRead int64
+	rr.keep = rr.keep[:0]
+	if rr.trace != ([16]byte{}) {
+		n, err := rr.readColumn(chunks[leaf[colTraceID]], colTraceID, recs)
+		if err != nil {
+			return nil, 0, err
+		}
+		bytesRead += n
+		rr.keep = slices.Grow(rr.keep, len(recs))[:len(recs)]
+		found := false
+		for i := range recs {
+			rr.keep[i] = recs[i].TraceID == rr.trace
+			found = found || rr.keep[i]
+		}
+		if !found {
+			return recs[:0], bytesRead, nil
+		}
+	}
 	for c := 0; c < numColumns; c++ {
-		if !cols.needs(c) {
+		if !cols.needs(c) || c == colTraceID && len(rr.keep) > 0 {
 			continue
 		}
 		n, err := rr.readColumn(chunks[leaf[c]], c, recs)
@@ -432,6 +456,15 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 			return nil, 0, err
 		}
 		bytesRead += n
+	}
+	if len(rr.keep) > 0 {
+		kept := recs[:0]
+		for i := range recs {
+			if rr.keep[i] {
+				kept = append(kept, recs[i])
+			}
+		}
+		recs = kept
 	}
 	return recs, bytesRead, nil
 }
@@ -524,7 +557,9 @@ func (rr *rowGroupReader) readPage(page parquet.Page, c int, recs []Record, i *i
 			return fmt.Errorf("column %s has more values than rows", columnNames[c])
 		}
 		for _, v := range rr.values[:k] {
-			*bytesRead += rr.set(&recs[*i], c, v)
+			if len(rr.keep) == 0 || rr.keep[*i] {
+				*bytesRead += rr.set(&recs[*i], c, v)
+			}
 			*i++
 		}
 		if err != nil {

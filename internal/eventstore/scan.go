@@ -159,7 +159,7 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 		go func() {
 			defer wg.Done()
 			var (
-				rr    rowGroupReader
+				rr    = rowGroupReader{trace: q.TraceID}
 				buf   []Record
 				batch Batch
 			)

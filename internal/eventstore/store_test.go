@@ -201,9 +201,13 @@ func TestPruningByNeedleTimeAndTraceID(t *testing.T) {
 	if len(got) != 1000 || st.BlocksPruned == 0 {
 		t.Errorf("time range: %d records, %d row groups pruned", len(got), st.BlocksPruned)
 	}
-	got, st = scanAll(t, s, Query{TraceID: recs[4200].TraceID})
+	got, st = scanAll(t, s, Query{TraceID: recs[4200].TraceID, Columns: ColAll})
 	if len(got) != 1 || got[0].SpanID != recs[4200].SpanID || st.BlocksPruned == 0 {
-		t.Errorf("trace id: %d records, %d pruned", len(got), st.BlocksPruned)
+		t.Fatalf("trace id: %d records, %d pruned", len(got), st.BlocksPruned)
+	}
+	// Only the trace's rows are decoded, and they are decoded whole.
+	if got[0].Body != recs[4200].Body || !slices.Equal(got[0].Attributes, recs[4200].Attributes) || got[0].Stream != recs[4200].Stream {
+		t.Errorf("trace id lookup returned %+v, want %+v", got[0], recs[4200])
 	}
 	got, _ = scanAll(t, s, Query{AttrEquals: []Attr{{Key: "seq", Value: IntValue(777)}}})
 	if !slices.ContainsFunc(got, func(r Record) bool { return r.Attributes[1].Value.Int == 777 }) {

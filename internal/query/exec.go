@@ -60,8 +60,12 @@ func Run(ctx context.Context, s Scanner, p *Plan, r Request) (*Result, error) {
 		mu.Unlock()
 		return v
 	}
+	groups := r.Groups
+	if p.Group != "" && (groups == nil || slices.Contains(groups, p.Group)) {
+		groups = []string{p.Group}
+	}
 	stats, err := s.Scan(ctx, eventstore.Query{
-		Tenant: r.Tenant, Dataset: r.Dataset, Groups: r.Groups, Start: r.Start, End: r.End,
+		Tenant: r.Tenant, Dataset: r.Dataset, Groups: groups, Start: r.Start, End: r.End,
 		Needles: p.Needles, AttrEquals: p.AttrEquals, Columns: p.Columns,
 		MaxRecords: r.MaxRecords, MaxBytes: r.MaxBytes, Workers: r.Workers,
 	}, newVisitor)

@@ -17,6 +17,9 @@ type Plan struct {
 	Columns    eventstore.Column
 	Needles    []string
 	AttrEquals []eventstore.Attr
+	// Group is set when every result must come from this group (a
+	// top-level filter @log = "g", or service = "s" over spans).
+	Group string
 
 	pre    []rowStage  // per record, inside the visitors
 	stats  *statsStage // nil: rows are collected
@@ -119,7 +122,7 @@ collected:
 	}
 	p.fields = out.names
 	p.Columns = c.cols | eventstore.ColTime
-	p.Needles, p.AttrEquals = hints(cmds, schema)
+	p.Needles, p.AttrEquals, p.Group = hints(cmds, schema)
 	return p, nil
 }
 
@@ -262,7 +265,7 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 // hints derives pruning hints that can never drop a record the query
 // returns: only from filters that apply to every record (top-level AND
 // chains of the row-local filters).
-func hints(cmds []Command, schema Schema) (needles []string, attrs []eventstore.Attr) {
+func hints(cmds []Command, schema Schema) (needles []string, attrs []eventstore.Attr, group string) {
 	for _, cmd := range cmds {
 		f, ok := cmd.(FilterCmd)
 		if !ok {
@@ -285,7 +288,16 @@ func hints(cmds []Command, schema Schema) (needles []string, attrs []eventstore.
 				case "=":
 					ref, ok1 := e.L.(*FieldRef)
 					lit, ok2 := e.R.(*Literal)
-					if !ok1 || !ok2 || schema.systemField(ref.Name) != nil || shadowed(cmds, ref.Name) {
+					if !ok1 || !ok2 || shadowed(cmds, ref.Name) {
+						return
+					}
+					if schema.columnsOf(ref.Name) == eventstore.ColGroup {
+						if lit.Val.K == Str && group == "" {
+							group = lit.Val.S
+						}
+						return
+					}
+					if schema.systemField(ref.Name) != nil {
 						return
 					}
 					// Only non-numeric strings: equality coerces numbers ("200"
@@ -321,7 +333,7 @@ func hints(cmds []Command, schema Schema) (needles []string, attrs []eventstore.
 		}
 		walk(f.Cond)
 	}
-	return needles, attrs
+	return needles, attrs, group
 }
 
 // shadowed reports whether a fields or parse command redefines name.

@@ -196,11 +196,46 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) ([]S
 			sq.AttrEquals = append(sq.AttrEquals, eventstore.Attr{Key: c.Key, Value: eventstore.StringValue(c.Value)})
 		}
 	}
+	// Scan windows back from the end, each twice the last, until enough
+	// traces are found: a search for something common reads only the
+	// newest spans instead of the whole range.
+	found := &traceTop{n: limit, at: map[[16]byte]int{}}
+	for winEnd, width := q.End, searchWindow; winEnd.After(q.Start); winEnd, width = winEnd.Add(-width), 2*width {
+		winStart := maxTime(winEnd.Add(-width), q.Start)
+		sq.Start, sq.End = winStart.UnixNano(), winEnd.UnixNano()
+		window, err := s.scanTraces(ctx, sq, limit, match)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range window {
+			found.offer(e.id, e.time)
+		}
+		if len(found.items) >= limit {
+			break
+		}
+	}
+	slices.SortFunc(found.items, func(a, b traceAt) int { return cmp.Compare(b.time, a.time) })
+	return s.summaries(ctx, tenant, found.items)
+}
+
+// searchWindow is the first, newest window a search scans.
+const searchWindow = 15 * time.Minute
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// scanTraces returns the limit traces with the latest spans matching in
+// sq's range, newest first.
+func (s *Service) scanTraces(ctx context.Context, sq eventstore.Query, limit int, match func(*eventstore.Record) bool) ([]traceAt, error) {
 	var (
 		mu   sync.Mutex
 		tops []*traceTop
 	)
-	_, err = s.opts.Store.Scan(ctx, sq, func() eventstore.Visitor {
+	_, err := s.opts.Store.Scan(ctx, sq, func() eventstore.Visitor {
 		t := &traceTop{n: limit, at: map[[16]byte]int{}}
 		mu.Lock()
 		tops = append(tops, t)
@@ -223,9 +258,8 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) ([]S
 			merged.offer(e.id, e.time)
 		}
 	}
-	found := merged.items
-	slices.SortFunc(found, func(a, b traceAt) int { return cmp.Compare(b.time, a.time) })
-	return s.summaries(ctx, tenant, found)
+	slices.SortFunc(merged.items, func(a, b traceAt) int { return cmp.Compare(b.time, a.time) })
+	return merged.items, nil
 }
 
 // summaries looks up each trace, a few at a time.

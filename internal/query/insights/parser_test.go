@@ -19,6 +19,8 @@ func TestPruningHints(t *testing.T) {
 		needles []string
 		attrs   []string
 		cols    eventstore.Column
+		schema  query.Schema
+		group   string
 	}{
 		{q: `filter @message like /\bneedle7f3c9a1e\b/ | fields @timestamp, @message`, needles: []string{"needle7f3c9a1e"},
 			cols: eventstore.ColTime | eventstore.ColBody},
@@ -32,8 +34,13 @@ func TestPruningHints(t *testing.T) {
 		{q: `filter service = "200"`},
 		{q: `fields "x" as service | filter service = "checkout"`},
 		{q: `stats count() by bin(1m), level`, cols: eventstore.ColTime | eventstore.ColSeverity},
+		{q: `filter @log = "api" and level = "ERROR"`, group: "api"},
+		{q: `filter @log = "api" or level = "ERROR"`},
+		{q: `filter service = "checkout" and duration > 500ms | stats pct(duration, 99) by name`, schema: query.Spans, group: "checkout",
+			cols: eventstore.ColTime | eventstore.ColGroup | eventstore.ColSpan},
+		{q: `filter app.tier = "gold"`, schema: query.Spans, attrs: []string{"app.tier=gold"}},
 	} {
-		plan, err := Compile(tc.q, query.Logs)
+		plan, err := Compile(tc.q, tc.schema)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.q, err)
 		}
@@ -43,6 +50,9 @@ func TestPruningHints(t *testing.T) {
 		}
 		if !slices.Equal(plan.Needles, tc.needles) || !slices.Equal(attrs, tc.attrs) {
 			t.Errorf("%s: needles %q attrs %q, want %q %q", tc.q, plan.Needles, attrs, tc.needles, tc.attrs)
+		}
+		if plan.Group != tc.group {
+			t.Errorf("%s: group %q, want %q", tc.q, plan.Group, tc.group)
 		}
 		if tc.cols != 0 && plan.Columns != tc.cols {
 			t.Errorf("%s: columns %b, want %b", tc.q, plan.Columns, tc.cols)
