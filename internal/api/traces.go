@@ -295,13 +295,22 @@ func (o Options) serviceMap() http.Handler {
 	})
 }
 
-// listServices serves GET /api/v1/traces/services.
+// listServices serves GET /api/v1/traces/services[?start=&end=].
 func (o Options) listServices() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start, end, err := timeRange(r.URL.Query().Get("start"), r.URL.Query().Get("end"))
+		if err != nil {
+			writeTracesError(w, err)
+			return
+		}
+		if r.URL.Query().Get("start") == "" {
+			start = time.Unix(0, 0) // every service ever seen
+		}
 		t, _ := tenant.FromContext(r.Context())
-		out := o.Traces.Services(r.Context(), t)
-		if out == nil {
-			out = []string{}
+		out, err := o.Traces.Services(r.Context(), t, start, end)
+		if err != nil {
+			writeTracesError(w, err)
+			return
 		}
 		writeData(w, http.StatusOK, out)
 	})

@@ -25,6 +25,10 @@ var (
 	latencySchema = map[string]any{"type": "object", "properties": map[string]any{"p50Ms": number, "p90Ms": number, "p99Ms": number}}
 
 	listServicesDoc = &operationDoc{
+		params: []param{
+			{name: "start", in: "query", desc: "RFC 3339; default: all time"},
+			{name: "end", in: "query", desc: "RFC 3339; default now"},
+		},
 		responses: map[string]content{"200": {desc: "Service names, sorted", schema: success(arrayOf(str))}},
 	}
 	getTraceDoc = &operationDoc{

@@ -444,13 +444,16 @@ func (s *Service) withTimeout(ctx context.Context) (context.Context, context.Can
 	return ctx, func() {}
 }
 
-// Services lists the services with spans stored.
-func (s *Service) Services(ctx context.Context, tenant string) []string {
-	var out []string
+// Services lists the services with spans stored in [start, end) (by the
+// time range each service's stored spans cover), sorted.
+func (s *Service) Services(ctx context.Context, tenant string, start, end time.Time) ([]string, error) {
+	out := []string{}
 	for _, g := range s.opts.Store.Groups(tenant, eventstore.DatasetSpans) {
-		out = append(out, g.Name)
+		if g.FirstTime < end.UnixNano() && g.LastTime >= start.UnixNano() {
+			out = append(out, g.Name)
+		}
 	}
-	return out
+	return out, nil
 }
 
 // Operations lists the span names (and kinds) of a service in a time range.
