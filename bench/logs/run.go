@@ -129,7 +129,7 @@ func (b *bench) serverArgs() []string {
 		"--data-dir", b.dataDir,
 		"--http-addr", "127.0.0.1:0",
 		"--otlp-http-addr", "127.0.0.1:0",
-		"--otlp-grpc-addr", "",
+		"--otlp-grpc-addr", "", "--xray-udp-addr", "",
 		"--metrics.self-scrape-interval", "0s",
 		"--limits.ingest-log-records-per-second", "0",
 		"--eventstore.head-max-age", b.o.HeadMaxAge.String(),

@@ -351,7 +351,7 @@ func startServer(ctx context.Context, bin, dataDir, logFile string, extra []stri
 	args := append([]string{
 		"--data-dir", dataDir,
 		"--http-addr", "127.0.0.1:0",
-		"--otlp-http-addr", "", "--otlp-grpc-addr", "",
+		"--otlp-http-addr", "", "--otlp-grpc-addr", "", "--xray-udp-addr", "",
 		"--metrics.self-scrape-interval", "0s",
 		"--limits.ingest-samples-per-second", "0",
 		"--log.level", "info", // the listener's address is logged at info

@@ -20,6 +20,8 @@ import (
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/traces"
+	"github.com/miradorhq/mirador/internal/traces/sampling"
+	"github.com/miradorhq/mirador/internal/traces/xray"
 )
 
 type fixture struct {
@@ -53,9 +55,10 @@ func newFixture(t *testing.T) fixture {
 	}
 	h := NewHandler(Options{
 		Authenticator: authn, Tenants: tenants, Keys: keys, Metrics: eng, Logs: logsSvc,
-		Traces: traces.New(traces.Options{Store: events, Registerer: reg}),
-		OTLP:   otlp.NewReceiver(otlp.Options{Registerer: reg}),
-		Ready:  func() error { return nil }, Version: "test", Gatherer: reg, Registerer: reg,
+		Traces: traces.New(traces.Options{Store: events, Registerer: reg}), XRay: xray.NewDecoder(),
+		Sampling: sampling.NewService(store, sampling.Options{Registerer: reg}),
+		OTLP:     otlp.NewReceiver(otlp.Options{Registerer: reg}),
+		Ready:    func() error { return nil }, Version: "test", Gatherer: reg, Registerer: reg,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
@@ -91,7 +94,7 @@ func TestEveryDocumentedRouteIsServed(t *testing.T) {
 		if rt.method != "GET" || rt.stream {
 			continue // streams are tested where they are served (TestLiveTailStreamsMatchingRecords)
 		}
-		path := strings.NewReplacer("{$}", "", "{name}", "job", "{name...}", "job").Replace(rt.path)
+		path := strings.NewReplacer("{$}", "", "sampling-rules/{name}", "sampling-rules/Default", "{name}", "job", "{name...}", "job").Replace(rt.path)
 		if strings.Contains(rt.path, "query") || strings.HasSuffix(rt.path, "format_query") || strings.HasSuffix(rt.path, "parse_query") {
 			path += "?query=up&start=0&end=60&step=15"
 		}

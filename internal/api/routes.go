@@ -15,6 +15,8 @@ import (
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/traces"
+	"github.com/miradorhq/mirador/internal/traces/sampling"
+	"github.com/miradorhq/mirador/internal/traces/xray"
 )
 
 // Options are the components the HTTP surface serves.
@@ -26,6 +28,8 @@ type Options struct {
 	OTLP          *otlp.Receiver
 	Logs          *logs.Service
 	Traces        *traces.Service
+	Sampling      *sampling.Service
+	XRay          *xray.Decoder
 	// Ready reports why the server is not ready yet, or nil once it is.
 	Ready      func() error
 	Version    string
@@ -77,9 +81,21 @@ var routeTable = append([]route{
 	{name: "searchTraces", method: "POST", path: "/api/v1/traces/search", scope: auth.ScopeRead, tag: "traces", summary: "Find traces by service, operation, attributes, duration, error and time", doc: searchTracesDoc},
 	{name: "queryTraces", method: "POST", path: "/api/v1/traces/query", scope: auth.ScopeRead, tag: "traces", summary: "Run an Insights pipeline over spans", doc: queryTracesDoc},
 	{name: "serviceMap", method: "GET", path: "/api/v1/traces/servicemap", scope: auth.ScopeRead, tag: "traces", summary: "Services, what they call, and each edge's rate, errors and latency", doc: serviceMapDoc},
+	{name: "listSamplingRules", method: "GET", path: "/api/v1/traces/sampling-rules", scope: auth.ScopeRead, tag: "traces", summary: "List X-Ray sampling rules in evaluation order, Default included", doc: listSamplingRulesDoc},
+	{name: "createSamplingRule", method: "POST", path: "/api/v1/traces/sampling-rules", scope: auth.ScopeAdmin, tag: "traces", summary: "Create an X-Ray sampling rule", doc: createSamplingRuleDoc},
+	{name: "getSamplingRule", method: "GET", path: "/api/v1/traces/sampling-rules/{name}", scope: auth.ScopeRead, tag: "traces", summary: "Describe a sampling rule", doc: samplingRuleDoc},
+	{name: "updateSamplingRule", method: "PUT", path: "/api/v1/traces/sampling-rules/{name}", scope: auth.ScopeAdmin, tag: "traces", summary: "Change fields of a sampling rule (only FixedRate and ReservoirSize of Default)", doc: updateSamplingRuleDoc},
+	{name: "deleteSamplingRule", method: "DELETE", path: "/api/v1/traces/sampling-rules/{name}", scope: auth.ScopeAdmin, tag: "traces", summary: "Delete a sampling rule (not Default)", doc: samplingRuleDoc},
 	{name: "getTrace", method: "GET", path: "/api/v1/traces/{traceId}", scope: auth.ScopeRead, tag: "traces", summary: "A whole trace by id (32 hex digits or an X-Ray id), without a time range", doc: getTraceDoc},
 	{name: "apiNotFound", path: "/api/v1/"},
 	{name: "pprof", path: "/debug/pprof/", scope: auth.ScopeAdmin},
+	{name: "xrayPutTraceSegments", method: "POST", path: "/TraceSegments", scope: auth.ScopeIngest, tag: "xray", summary: "X-Ray PutTraceSegments", doc: xrayDoc},
+	{name: "xrayGetSamplingRules", method: "POST", path: "/GetSamplingRules", scope: auth.ScopeIngest, tag: "xray", summary: "X-Ray GetSamplingRules (what the X-Ray SDKs call)", doc: xrayDoc},
+	{name: "xraySamplingTargets", method: "POST", path: "/SamplingTargets", scope: auth.ScopeIngest, tag: "xray", summary: "X-Ray GetSamplingTargets: reservoir quotas per client", doc: xrayDoc},
+	{name: "xrayTelemetryRecords", method: "POST", path: "/TelemetryRecords", scope: auth.ScopeIngest, tag: "xray", summary: "X-Ray PutTelemetryRecords (accepted and discarded)", doc: xrayDoc},
+	{name: "xrayCreateSamplingRule", method: "POST", path: "/CreateSamplingRule", scope: auth.ScopeAdmin, tag: "xray", summary: "X-Ray CreateSamplingRule", doc: xrayDoc},
+	{name: "xrayUpdateSamplingRule", method: "POST", path: "/UpdateSamplingRule", scope: auth.ScopeAdmin, tag: "xray", summary: "X-Ray UpdateSamplingRule", doc: xrayDoc},
+	{name: "xrayDeleteSamplingRule", method: "POST", path: "/DeleteSamplingRule", scope: auth.ScopeAdmin, tag: "xray", summary: "X-Ray DeleteSamplingRule", doc: xrayDoc},
 	{name: "remoteWrite", method: "POST", path: PrometheusPrefix + "/write", scope: auth.ScopeIngest, tag: "prometheus", summary: "Prometheus remote write 1.0 and 2.0 (snappy protobuf)", doc: remoteWriteDoc},
 	{name: "otlpMetrics", method: "POST", path: PrometheusPrefix + "/otlp/v1/metrics", scope: auth.ScopeIngest, tag: "prometheus", summary: "OTLP/HTTP metrics (protobuf or JSON, gzip), as on the OTLP port", doc: otlpDoc},
 	{name: "prometheusAPI", path: PrometheusPrefix + "/", scope: auth.ScopeRead},
@@ -116,10 +132,24 @@ func (o Options) handlers() map[string]http.Handler {
 		"queryTraces":    o.queryTraces(),
 		"serviceMap":     o.serviceMap(),
 		"getTrace":       o.getTrace(),
-		"pprof":          profiling(),
-		"remoteWrite":    o.Metrics.RemoteWriteHandler(),
-		"otlpMetrics":    o.OTLP.MetricsHandler(),
-		"prometheusAPI":  o.Metrics.PrometheusAPI(PrometheusPrefix),
+
+		"listSamplingRules":      o.listSamplingRules(),
+		"createSamplingRule":     o.createSamplingRule(),
+		"getSamplingRule":        o.samplingRule(),
+		"updateSamplingRule":     o.samplingRule(),
+		"deleteSamplingRule":     o.samplingRule(),
+		"xrayPutTraceSegments":   o.putTraceSegments(),
+		"xrayGetSamplingRules":   o.xraySampling(),
+		"xraySamplingTargets":    o.xraySampling(),
+		"xrayTelemetryRecords":   o.xraySampling(),
+		"xrayCreateSamplingRule": o.xraySampling(),
+		"xrayUpdateSamplingRule": o.xraySampling(),
+		"xrayDeleteSamplingRule": o.xraySampling(),
+
+		"pprof":         profiling(),
+		"remoteWrite":   o.Metrics.RemoteWriteHandler(),
+		"otlpMetrics":   o.OTLP.MetricsHandler(),
+		"prometheusAPI": o.Metrics.PrometheusAPI(PrometheusPrefix),
 	}
 }
 

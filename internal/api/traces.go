@@ -12,6 +12,7 @@ import (
 	"github.com/miradorhq/mirador/internal/query"
 	"github.com/miradorhq/mirador/internal/tenant"
 	"github.com/miradorhq/mirador/internal/traces"
+	"github.com/miradorhq/mirador/internal/traces/xray"
 )
 
 // writeTracesError answers with the status an error of the traces service
@@ -128,7 +129,7 @@ type summaryJSON struct {
 
 func toSummaryJSON(s traces.Summary) summaryJSON {
 	return summaryJSON{
-		TraceID: hex.EncodeToString(s.TraceID[:]), XRayTraceID: traces.XRayTraceID(s.TraceID),
+		TraceID: hex.EncodeToString(s.TraceID[:]), XRayTraceID: xray.FormatTraceID(s.TraceID),
 		RootService: s.RootService, RootOperation: s.RootOperation,
 		StartTime: s.Start.UTC(), DurationNanos: int64(s.Duration),
 		SpanCount: s.SpanCount, ErrorCount: s.ErrorCount, Services: s.Services,

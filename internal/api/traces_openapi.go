@@ -92,3 +92,47 @@ var (
 		},
 	}
 )
+
+var (
+	samplingRuleSchema = map[string]any{"type": "object", "description": "X-Ray's SamplingRule, with its field names", "properties": map[string]any{
+		"RuleName": str, "RuleARN": str, "ResourceARN": str, "Priority": integer, "FixedRate": number, "ReservoirSize": integer,
+		"ServiceName": str, "ServiceType": str, "Host": str, "HTTPMethod": str, "URLPath": str, "Version": integer,
+		"Attributes": map[string]any{"type": "object", "additionalProperties": str},
+	}}
+	samplingRecordSchema = map[string]any{"type": "object", "properties": map[string]any{
+		"SamplingRule": samplingRuleSchema, "CreatedAt": timestamp, "ModifiedAt": timestamp,
+	}}
+	samplingNameParam = []param{{name: "name", in: "path", required: true, desc: "RuleName"}}
+
+	listSamplingRulesDoc = &operationDoc{
+		responses: map[string]content{"200": {desc: "Rules by priority, then name", schema: success(arrayOf(samplingRecordSchema))}},
+	}
+	createSamplingRuleDoc = &operationDoc{
+		request: &content{schema: samplingRuleSchema},
+		responses: map[string]content{
+			"201": {desc: "Created", schema: success(samplingRecordSchema)},
+			"400": {desc: "Invalid rule (the error names the field), or over the rule limit"},
+			"409": {desc: "A rule of this name exists"},
+		},
+	}
+	samplingRuleDoc = &operationDoc{
+		params:    samplingNameParam,
+		responses: map[string]content{"200": {desc: "The rule", schema: success(samplingRecordSchema)}, "400": {desc: "Default cannot be deleted"}, "404": {desc: "No such rule"}},
+	}
+	updateSamplingRuleDoc = &operationDoc{
+		params:  samplingNameParam,
+		request: &content{schema: map[string]any{"type": "object", "description": "X-Ray's SamplingRuleUpdate: the fields to change", "properties": samplingRuleSchema["properties"]}},
+		responses: map[string]content{
+			"200": {desc: "Updated", schema: success(samplingRecordSchema)},
+			"400": {desc: "Invalid value, or a field Default does not allow changing"},
+			"404": {desc: "No such rule"},
+		},
+	}
+	xrayDoc = &operationDoc{
+		request: &content{desc: "The X-Ray API's rest-json request; see the AWS X-Ray API reference"},
+		responses: map[string]content{
+			"200": {desc: "The X-Ray API's response"},
+			"400": {desc: "InvalidRequestException (x-amzn-ErrorType header, {\"__type\", \"message\"})"},
+		},
+	}
+)

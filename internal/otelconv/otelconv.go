@@ -19,13 +19,35 @@ var streamAttributes = []string{
 
 // Stream names a resource by its identifying attributes.
 func Stream(res pcommon.Map) string {
+	return joinStream(func(k string) string {
+		if v, ok := res.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	})
+}
+
+// StreamOf is Stream for resource attributes already converted, so spans
+// of one resource land in the same stream whatever protocol sent them.
+func StreamOf(res []eventstore.Attr) string {
+	return joinStream(func(k string) string {
+		for _, a := range res {
+			if a.Key == k {
+				return a.Value.String()
+			}
+		}
+		return ""
+	})
+}
+
+func joinStream(get func(key string) string) string {
 	var b strings.Builder
 	for _, k := range streamAttributes {
-		if v, ok := res.Get(k); ok && v.AsString() != "" {
+		if v := get(k); v != "" {
 			if b.Len() > 0 {
 				b.WriteByte('/')
 			}
-			b.WriteString(v.AsString())
+			b.WriteString(v)
 		}
 	}
 	if b.Len() == 0 {

@@ -35,6 +35,8 @@ import (
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/tenant"
 	"github.com/miradorhq/mirador/internal/traces"
+	"github.com/miradorhq/mirador/internal/traces/sampling"
+	"github.com/miradorhq/mirador/internal/traces/xray"
 )
 
 // ErrInsecure is returned by Start when a listener is reachable from other
@@ -50,14 +52,17 @@ type Server struct {
 	http      *http.Server
 	otlpHTTP  *http.Server
 	grpc      *grpc.Server
+	xrayUDP   *xray.Receiver // the daemon protocol's segments
+	xrayTCP   *http.Server   // the daemon protocol's sampling proxy
 
-	meta    *meta.Store
-	auth    *auth.Authenticator
-	metrics *metrics.Engine
-	events  *eventstore.Store
-	logs    *logs.Service
-	traces  *traces.Service
-	spanRED *traces.SpanMetrics
+	meta     *meta.Store
+	auth     *auth.Authenticator
+	metrics  *metrics.Engine
+	events   *eventstore.Store
+	logs     *logs.Service
+	traces   *traces.Service
+	sampling *sampling.Service
+	spanRED  *traces.SpanMetrics
 
 	serving  bool // the listeners belong to the HTTP and gRPC servers
 	ready    atomic.Bool
@@ -143,6 +148,15 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 		return nil, err
 	}
 	s.openTraces(reg)
+	s.sampling = sampling.NewService(s.meta, sampling.Options{
+		Region: cfg.Traces.XRayRegion, AccountID: cfg.Traces.XRayAccountID,
+		Logger: logger.With("component", "sampling"), Registerer: reg,
+	})
+	if cfg.XRayUDPAddr != "" {
+		if err := s.openXRay(reg); err != nil {
+			return nil, err
+		}
+	}
 
 	receiver := otlp.NewReceiver(otlp.Options{
 		Metrics: otlp.MetricsConsumerFunc(func(ctx context.Context, md pmetric.Metrics) (otlp.Result, error) {
@@ -180,6 +194,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 		Handler: api.NewHandler(api.Options{
 			Authenticator: s.auth, Tenants: tenants, Keys: keys,
 			Metrics: s.metrics, OTLP: receiver, Logs: s.logs, Traces: s.traces,
+			Sampling: s.sampling, XRay: xray.NewDecoder(),
 			Ready:   s.readiness,
 			Version: buildinfo.Version, Gatherer: reg, Registerer: reg,
 			Logger: logger,
@@ -202,6 +217,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 	s.serve("http", func(ln net.Listener) error { return s.http.Serve(ln) })
 	s.serve("otlp_http", func(ln net.Listener) error { return s.otlpHTTP.Serve(ln) })
 	s.serve("otlp_grpc", func(ln net.Listener) error { return s.grpc.Serve(ln) })
+	s.serve("xray_tcp", func(ln net.Listener) error { return s.xrayTCP.Serve(ln) })
 	s.ready.Store(true)
 	return s, nil
 }
@@ -223,8 +239,11 @@ func (s *Server) serve(name string, fn func(net.Listener) error) {
 }
 
 // Addr returns the bound address of listener name (http, otlp_http,
-// otlp_grpc), or "" if it is disabled.
+// otlp_grpc, xray_udp, xray_tcp), or "" if it is disabled.
 func (s *Server) Addr(name string) string {
+	if name == "xray_udp" && s.xrayUDP != nil {
+		return s.xrayUDP.Addr().String()
+	}
 	if ln, ok := s.listeners[name]; ok {
 		return ln.Addr().String()
 	}
@@ -256,6 +275,11 @@ func listenerAddrs(cfg *config.Config) []struct{ name, addr string } {
 // listener reachable from other hosts needs an API key to exist, or an
 // explicit --insecure.
 func (s *Server) checkExposure(ctx context.Context, keys *auth.Keys) error {
+	// The X-Ray daemon protocol has no credentials, so keys cannot guard it.
+	if a := s.cfg.XRayUDPAddr; a != "" && !loopbackOnly(ctx, a) && !s.cfg.Insecure {
+		return fmt.Errorf("%w: the X-Ray daemon listener on %s can be reached from other hosts and its protocol carries no credentials; bind it to 127.0.0.1 (--xray-udp-addr), disable it with --xray-udp-addr '', or pass --insecure",
+			ErrInsecure, a)
+	}
 	var exposed []string
 	for _, l := range listenerAddrs(s.cfg) {
 		if !loopbackOnly(ctx, l.addr) {
@@ -329,7 +353,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.metrics.StopScraping() // before /metrics goes away, so the last self-scrape is not a failure
 		}
 		var errs []error
-		for _, srv := range []*http.Server{s.http, s.otlpHTTP} {
+		if s.xrayUDP != nil {
+			if err := s.xrayUDP.Close(); err != nil { // flushes its last batch into the still-open store
+				errs = append(errs, err)
+			}
+		}
+		for _, srv := range []*http.Server{s.http, s.otlpHTTP, s.xrayTCP} {
 			if srv != nil {
 				if err := srv.Shutdown(ctx); err != nil {
 					errs = append(errs, err)
@@ -507,6 +536,45 @@ func (s *Server) openTraces(reg prometheus.Registerer) {
 		Logger:     s.logger.With("component", "traces"),
 		Registerer: reg,
 	})
+}
+
+// openXRay listens for the X-Ray daemon protocol: segments over UDP and,
+// on the same port over TCP, the sampling API the SDKs call through the
+// daemon. Both belong to tenant traces.xray_tenant: the protocol carries no
+// credentials.
+func (s *Server) openXRay(reg prometheus.Registerer) error {
+	cfg := s.cfg
+	sink := func(ctx context.Context, tenant string, recs []eventstore.Record) error {
+		_, err := s.traces.Ingest(ctx, tenant, "xray", recs)
+		return err
+	}
+	// With port 0 the UDP port is picked first and TCP must get the same
+	// one, which another process may hold: try a few.
+	for attempt := 0; ; attempt++ {
+		rcv, err := xray.Listen(cfg.XRayUDPAddr, cfg.Traces.XRayTenant, sink, s.logger.With("component", "xray"))
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", rcv.Addr().String())
+		if err != nil {
+			_ = rcv.Close()
+			if _, port, _ := net.SplitHostPort(cfg.XRayUDPAddr); port == "0" && attempt < 5 {
+				continue
+			}
+			return fmt.Errorf("listen for the X-Ray sampling API on tcp %s: %w", rcv.Addr(), err)
+		}
+		s.xrayUDP, s.listeners["xray_tcp"] = rcv, ln
+		break
+	}
+	reg.MustRegister(s.xrayUDP)
+	s.logger.Info("listening", "listener", "xray_udp", "addr", s.xrayUDP.Addr().String())
+	tenantOf := func(*http.Request) (string, error) { return cfg.Traces.XRayTenant, nil }
+	s.xrayTCP = &http.Server{
+		Handler:           s.sampling.Handler(tenantOf),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	return nil
 }
 
 // otlpTracesResult reports refused spans as OTLP partial success.

@@ -6,11 +6,12 @@ import (
 
 	"github.com/miradorhq/mirador/internal/eventstore"
 	"github.com/miradorhq/mirador/internal/otelconv"
+	"github.com/miradorhq/mirador/internal/traces/xray"
 )
 
 // UnknownService is the service of spans whose resource names none, as the
 // OpenTelemetry SDKs default it.
-const UnknownService = "unknown_service"
+const UnknownService = xray.UnknownService
 
 // RecordsFromOTLP converts OTLP spans into span records. observed is the
 // receive time, Unix ns.

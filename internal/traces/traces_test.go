@@ -24,9 +24,6 @@ func TestParseTraceID(t *testing.T) {
 			t.Errorf("ParseTraceID(%q) = %x, %v", s, got, err)
 		}
 	}
-	if got := XRayTraceID(want); got != "1-58406520-a006649127e371903a2de979" {
-		t.Errorf("XRayTraceID = %s", got)
-	}
 	short, err := ParseTraceID("463ac35c9f6413ad")
 	if err != nil || short != [16]byte{8: 0x46, 9: 0x3a, 10: 0xc3, 11: 0x5c, 12: 0x9f, 13: 0x64, 14: 0x13, 15: 0xad} {
 		t.Errorf("64-bit id: %x %v", short, err)
