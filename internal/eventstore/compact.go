@@ -205,7 +205,7 @@ func (s *Store) compactDataset(key string) error {
 	path := partPath(s.opts.Dir, m)
 	var out *part
 	if len(merged) > 0 {
-		idx, size, err := writePart(path, merged)
+		idx, size, err := writePart(path, m.Dataset, merged)
 		if err != nil {
 			return fmt.Errorf("compact %s: %w", key, err)
 		}

@@ -134,15 +134,24 @@ func partPath(dir string, m manifestPart) string {
 
 func indexPath(partFile string) string { return strings.TrimSuffix(partFile, ".parquet") + ".idx" }
 
-// writePart writes recs (sorted here) as a part file plus its index and
-// fsyncs both. The caller registers it in the manifest.
-func writePart(path string, recs []Record) (partIndex, int64, error) {
+// writePart writes recs (sorted here) as a part file of dataset plus its
+// index and fsyncs both. The caller registers it in the manifest.
+//
+// Rows are sorted by group, then stream, then time: a stream's records
+// sit together, which compresses logs best. Spans are sorted by service
+// (group) and time instead: a service has many streams (hosts, pods) and
+// searches, service maps and span metrics ask for a service's spans in a
+// time window, which then lie in a few row groups.
+func writePart(path, dataset string, recs []Record) (partIndex, int64, error) {
+	byStream := dataset != DatasetSpans
 	slices.SortFunc(recs, func(a, b Record) int {
 		if c := cmp.Compare(a.Group, b.Group); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.Stream, b.Stream); c != 0 {
-			return c
+		if byStream {
+			if c := cmp.Compare(a.Stream, b.Stream); c != 0 {
+				return c
+			}
 		}
 		return cmp.Compare(a.Time, b.Time)
 	})
@@ -407,12 +416,12 @@ type rowGroupReader struct {
 	// byte comparisons instead of a map lookup.
 	recent [numColumns][]string
 
-	// trace, if non-zero, makes read return only that trace's rows: the
+	// traces, if set, makes read return only these traces' rows: the
 	// trace_id column is read first and the other columns are decoded
 	// into the matching rows only (keep), so a lookup by trace id does
 	// not parse the attributes of thousands of other spans.
-	trace [16]byte
-	keep  []bool
+	traces map[[16]byte]bool
+	keep   []bool
 }
 
 // read fills recs (grown to the row group's size) with the columns in cols
@@ -431,7 +440,7 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 	chunks := rg.ColumnChunks()
 	var bytesRead int64
 	rr.keep = rr.keep[:0]
-	if rr.trace != ([16]byte{}) {
+	if rr.traces != nil {
 		n, err := rr.readColumn(chunks[leaf[colTraceID]], colTraceID, recs)
 		if err != nil {
 			return nil, 0, err
@@ -440,7 +449,7 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 		rr.keep = slices.Grow(rr.keep, len(recs))[:len(recs)]
 		found := false
 		for i := range recs {
-			rr.keep[i] = recs[i].TraceID == rr.trace
+			rr.keep[i] = rr.traces[recs[i].TraceID]
 			found = found || rr.keep[i]
 		}
 		if !found {

@@ -43,9 +43,9 @@ type Query struct {
 	// Attributes or Resource (compared as Value.String()); blocks whose
 	// bloom lacks one are skipped.
 	AttrEquals []Attr
-	// TraceID, if non-zero, limits the scan to one trace and uses the
+	// TraceIDs, if any, limit the scan to these traces and use the
 	// trace-id index instead of time pruning.
-	TraceID [16]byte
+	TraceIDs [][16]byte
 
 	Columns Column // fields to fill in; ColTime is always filled
 
@@ -56,8 +56,8 @@ type Query struct {
 	Workers    int   // parallel visitors; 0 = one per CPU
 }
 
-// Batch is a run of records of one part or head, in (stream, time) order
-// within the batch. A Batch and the records in it are only valid during the
+// Batch is a run of records of one part (in the part's order, see
+// writePart) or of a head (in arrival order). A Batch and the records in it are only valid during the
 // Visit call that receives it; a visitor that keeps a record copies it.
 type Batch struct {
 	Records []Record

@@ -28,7 +28,7 @@ type scanFilter struct {
 	streams map[string]bool
 	start   int64
 	end     int64
-	trace   [16]byte
+	traces  map[[16]byte]bool // nil: every trace
 	tombs   map[string][]tombstone
 }
 
@@ -39,7 +39,7 @@ func (f *scanFilter) keep(r *Record) bool {
 	if f.groups != nil && !f.groups[r.Group] || f.streams != nil && !f.streams[r.Stream] {
 		return false
 	}
-	return f.trace == ([16]byte{}) || r.TraceID == f.trace
+	return f.traces == nil || f.traces[r.TraceID]
 }
 
 func set(xs []string) map[string]bool {
@@ -62,8 +62,12 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 	}
 	var stats ScanStats
 	key := datasetKey(q.Tenant, q.Dataset)
-	f := &scanFilter{groups: set(q.Groups), streams: set(q.Streams), start: q.Start, end: q.End, trace: q.TraceID}
-	if q.Columns&ColTraceID == 0 && q.TraceID != ([16]byte{}) {
+	f := &scanFilter{groups: set(q.Groups), streams: set(q.Streams), start: q.Start, end: q.End}
+	if len(q.TraceIDs) > 0 {
+		f.traces = make(map[[16]byte]bool, len(q.TraceIDs))
+		for _, id := range q.TraceIDs {
+			f.traces[id] = true
+		}
 		q.Columns |= ColTraceID
 	}
 	if q.Columns&ColStream == 0 && q.Streams != nil {
@@ -111,9 +115,9 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 	for _, a := range q.AttrEquals {
 		needles = append(needles, attrHash(a.Key, a.Value.String()))
 	}
-	var traceKey uint64
-	if q.TraceID != ([16]byte{}) {
-		traceKey = traceHash(q.TraceID)
+	traceKeys := make([]uint64, len(q.TraceIDs))
+	for i, id := range q.TraceIDs {
+		traceKeys[i] = traceHash(id)
 	}
 	for _, p := range parts {
 		if !f.overlaps(p.index.MinTime, p.index.MaxTime) || !f.anyGroup(p.index.Groups, p.meta.Seq) {
@@ -123,7 +127,7 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 		stats.PartsScanned++
 		for i, rg := range p.index.RowGroups {
 			if !f.overlaps(rg.MinTime, rg.MaxTime) || !f.anyOf(f.groups, rg.Groups) || rg.Streams != nil && !f.anyOf(f.streams, rg.Streams) ||
-				traceKey != 0 && !rg.Traces.has(traceKey) || !allIn(rg.Tokens, needles) {
+				!anyIn(rg.Traces, traceKeys) || !allIn(rg.Tokens, needles) {
 				stats.BlocksPruned++
 				continue
 			}
@@ -159,7 +163,7 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 		go func() {
 			defer wg.Done()
 			var (
-				rr    = rowGroupReader{trace: q.TraceID}
+				rr    = rowGroupReader{traces: f.traces}
 				buf   []Record
 				batch Batch
 			)
@@ -266,6 +270,19 @@ func (f *scanFilter) anyOf(want map[string]bool, have []string) bool {
 	}
 	for _, h := range have {
 		if want[h] {
+			return true
+		}
+	}
+	return false
+}
+
+// anyIn reports whether b may hold one of keys; true when keys is empty.
+func anyIn(b *bloom, keys []uint64) bool {
+	if len(keys) == 0 {
+		return true
+	}
+	for _, k := range keys {
+		if b.has(k) {
 			return true
 		}
 	}

@@ -389,7 +389,7 @@ func (s *Store) writeHead(h *head) error {
 	m := manifestPart{ID: fmt.Sprintf("%016x-%d", h.seq, start.UnixNano()), Tenant: h.tenant, Dataset: h.dataset, Seq: h.seq}
 	path := partPath(s.opts.Dir, m)
 	recs := h.records() // a copy: writePart sorts it while scans read the chunks
-	idx, size, err := writePart(path, recs)
+	idx, size, err := writePart(path, h.dataset, recs)
 	if err == nil {
 		m.Rows, m.Size, m.MinTime, m.MaxTime = idx.Rows, size, idx.MinTime, idx.MaxTime
 		p := &part{meta: m, path: path, index: idx}

@@ -201,7 +201,7 @@ func TestPruningByNeedleTimeAndTraceID(t *testing.T) {
 	if len(got) != 1000 || st.BlocksPruned == 0 {
 		t.Errorf("time range: %d records, %d row groups pruned", len(got), st.BlocksPruned)
 	}
-	got, st = scanAll(t, s, Query{TraceID: recs[4200].TraceID, Columns: ColAll})
+	got, st = scanAll(t, s, Query{TraceIDs: [][16]byte{recs[4200].TraceID, {9, 9, 9}}, Columns: ColAll})
 	if len(got) != 1 || got[0].SpanID != recs[4200].SpanID || st.BlocksPruned == 0 {
 		t.Fatalf("trace id: %d records, %d pruned", len(got), st.BlocksPruned)
 	}

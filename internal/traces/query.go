@@ -33,16 +33,24 @@ func (s *Service) Trace(ctx context.Context, tenant string, id [16]byte) ([]even
 	if id == ([16]byte{}) {
 		return nil, fmt.Errorf("%w: trace id is all zeros", ErrInvalidQuery)
 	}
+	found, err := s.Traces(ctx, tenant, [][16]byte{id})
+	return found[id], err
+}
+
+// Traces looks up several traces in one scan, as Trace does for one.
+func (s *Service) Traces(ctx context.Context, tenant string, ids [][16]byte) (map[[16]byte][]eventstore.Record, error) {
 	var (
 		mu   sync.Mutex
-		recs []eventstore.Record
+		recs = map[[16]byte][]eventstore.Record{}
 	)
 	_, err := s.opts.Store.Scan(ctx, eventstore.Query{
-		Tenant: tenant, Dataset: eventstore.DatasetSpans, TraceID: id, Columns: eventstore.ColAll,
+		Tenant: tenant, Dataset: eventstore.DatasetSpans, TraceIDs: ids, Columns: eventstore.ColAll,
 	}, func() eventstore.Visitor {
 		return visitFunc(func(b *eventstore.Batch) error {
 			mu.Lock()
-			recs = append(recs, b.Records...)
+			for _, r := range b.Records {
+				recs[r.TraceID] = append(recs[r.TraceID], r)
+			}
 			mu.Unlock()
 			return nil
 		})
@@ -50,7 +58,10 @@ func (s *Service) Trace(ctx context.Context, tenant string, id [16]byte) ([]even
 	if err != nil {
 		return nil, err
 	}
-	return assemble(recs), nil
+	for id, spans := range recs {
+		recs[id] = assemble(spans)
+	}
+	return recs, nil
 }
 
 // assemble deduplicates a trace's spans by span id, moves spans whose
@@ -262,26 +273,19 @@ func (s *Service) scanTraces(ctx context.Context, sq eventstore.Query, limit int
 	return merged.items, nil
 }
 
-// summaries looks up each trace, a few at a time.
+// summaries looks the traces up in one scan and summarizes each.
 func (s *Service) summaries(ctx context.Context, tenant string, found []traceAt) ([]Summary, error) {
-	out := make([]Summary, len(found))
-	errs := make([]error, len(found))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
+	ids := make([][16]byte, len(found))
 	for i, f := range found {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			spans, err := s.Trace(ctx, tenant, f.id)
-			out[i], errs[i] = Summarize(f.id, spans), err
-		}()
+		ids[i] = f.id
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	spans, err := s.Traces(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(found))
+	for i, id := range ids {
+		out[i] = Summarize(id, spans[id])
 	}
 	return out, nil
 }
