@@ -45,6 +45,13 @@ fuzz:
 	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzOTLPLogs -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/query/insights -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/query/filterpattern -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces -run '^$$' -fuzz FuzzOTLPTraces -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzParsePacket -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzDecodeSegment -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzDecodePutTraceSegments -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces/sampling -run '^$$' -fuzz FuzzDecodeTargets -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces/sampling -run '^$$' -fuzz FuzzDecodeCreateRule -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/traces/sampling -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 
 # Benchmarks: Go benchmarks, then the load driver against a real server.
 bench:

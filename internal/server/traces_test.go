@@ -308,7 +308,7 @@ func TestTracesTenantIsolation(t *testing.T) {
 		tenant string
 		scopes []auth.Scope
 	}{
-		"a": {"team-a", []auth.Scope{auth.ScopeIngest, auth.ScopeRead}},
+		"a": {"team-a", []auth.Scope{auth.ScopeIngest, auth.ScopeRead, auth.ScopeAdmin}},
 		"b": {"team-b", []auth.Scope{auth.ScopeIngest, auth.ScopeRead}},
 	})
 	s := testServerIn(t, dir, "")
@@ -352,10 +352,21 @@ func TestTracesTenantIsolation(t *testing.T) {
 			t.Errorf("%s: team-b sees team-a's spans: %s", c.path, bb)
 		}
 	}
-	for _, path := range []string{"/api/v1/traces/services", "/api/v1/traces/servicemap"} {
+	rule := map[string]any{"RuleName": "secret-rule", "Priority": 1, "FixedRate": 1.0, "ReservoirSize": 1, "ServiceName": "*", "ServiceType": "*",
+		"Host": "*", "HTTPMethod": "*", "URLPath": "*", "ResourceARN": "*", "Version": 1}
+	if status, body := a.postJSON(t, "/api/v1/traces/sampling-rules", rule); status != http.StatusCreated {
+		t.Fatalf("create rule: %d %s", status, body)
+	}
+	if status, _ := b.get(t, "/api/v1/traces/sampling-rules/secret-rule", nil); status != http.StatusNotFound {
+		t.Errorf("team-b reads team-a's sampling rule: %d", status)
+	}
+	if _, body := b.do(t, http.MethodPost, "/GetSamplingRules", strings.NewReader("{}"), nil); strings.Contains(string(body), "secret-rule") || !strings.Contains(string(body), "Default") {
+		t.Errorf("team-b's GetSamplingRules: %s", body)
+	}
+	for _, path := range []string{"/api/v1/traces/services", "/api/v1/traces/servicemap", "/api/v1/traces/sampling-rules"} {
 		_, ab := a.get(t, path, nil)
 		_, bb := b.get(t, path, nil)
-		if !strings.Contains(string(ab), "secret-service") || strings.Contains(string(bb), "secret-service") {
+		if !strings.Contains(string(ab), "secret-") || strings.Contains(string(bb), "secret-") {
 			t.Errorf("%s: team-a %s, team-b %s", path, ab, bb)
 		}
 	}
