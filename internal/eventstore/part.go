@@ -416,12 +416,25 @@ type rowGroupReader struct {
 	// byte comparisons instead of a map lookup.
 	recent [numColumns][]string
 
-	// traces, if set, makes read return only these traces' rows: the
-	// trace_id column is read first and the other columns are decoded
-	// into the matching rows only (keep), so a lookup by trace id does
-	// not parse the attributes of thousands of other spans.
+	// traces, if set, makes read return only these traces' rows, and
+	// detail, if set, says which rows need the expensive columns (body,
+	// attributes, resource, events, links). With either, the cheap
+	// columns are read first and the expensive ones are decoded into the
+	// rows that need them only (keep): a lookup by trace id does not parse
+	// the attributes of thousands of other spans.
 	traces map[[16]byte]bool
+	detail func(*Record) bool
 	keep   []bool
+}
+
+// expensive reports whether decoding leaf column c costs per row far more
+// than the others (text to copy or JSON to parse).
+func expensive(c int) bool {
+	switch c {
+	case colBody, colAttributes, colResource, colEvents, colLinks:
+		return true
+	}
+	return false
 }
 
 // read fills recs (grown to the row group's size) with the columns in cols
@@ -439,37 +452,44 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 	}
 	chunks := rg.ColumnChunks()
 	var bytesRead int64
+	readColumns := func(which func(c int) bool) error {
+		for c := 0; c < numColumns; c++ {
+			if which(c) {
+				n, err := rr.readColumn(chunks[leaf[c]], c, recs)
+				if err != nil {
+					return err
+				}
+				bytesRead += n
+			}
+		}
+		return nil
+	}
 	rr.keep = rr.keep[:0]
+	if rr.traces == nil && rr.detail == nil {
+		err := readColumns(cols.needs)
+		return recs, bytesRead, err
+	}
+	if err := readColumns(func(c int) bool { return !expensive(c) && (cols.needs(c) || c == colTraceID && rr.traces != nil) }); err != nil {
+		return nil, 0, err
+	}
+	keep := slices.Grow(rr.keep, len(recs))[:len(recs)]
+	found := false
+	for i := range recs {
+		keep[i] = (rr.traces == nil || rr.traces[recs[i].TraceID]) && (rr.detail == nil || rr.detail(&recs[i]))
+		found = found || keep[i]
+	}
+	if found {
+		rr.keep = keep // readPage decodes only these rows
+		err := readColumns(func(c int) bool { return expensive(c) && cols.needs(c) })
+		rr.keep = keep[:0]
+		if err != nil {
+			return nil, 0, err
+		}
+	}
 	if rr.traces != nil {
-		n, err := rr.readColumn(chunks[leaf[colTraceID]], colTraceID, recs)
-		if err != nil {
-			return nil, 0, err
-		}
-		bytesRead += n
-		rr.keep = slices.Grow(rr.keep, len(recs))[:len(recs)]
-		found := false
-		for i := range recs {
-			rr.keep[i] = rr.traces[recs[i].TraceID]
-			found = found || rr.keep[i]
-		}
-		if !found {
-			return recs[:0], bytesRead, nil
-		}
-	}
-	for c := 0; c < numColumns; c++ {
-		if !cols.needs(c) || c == colTraceID && len(rr.keep) > 0 {
-			continue
-		}
-		n, err := rr.readColumn(chunks[leaf[c]], c, recs)
-		if err != nil {
-			return nil, 0, err
-		}
-		bytesRead += n
-	}
-	if len(rr.keep) > 0 {
 		kept := recs[:0]
 		for i := range recs {
-			if rr.keep[i] {
+			if rr.traces[recs[i].TraceID] {
 				kept = append(kept, recs[i])
 			}
 		}

@@ -49,6 +49,14 @@ type Query struct {
 
 	Columns Column // fields to fill in; ColTime is always filled
 
+	// Detail, if set, sees each stored record with its cheap columns
+	// filled (all selected but Body, Attributes, Resource, Events and
+	// Links) and says whether it needs those too. Records it refuses are
+	// still visited, without them, so a scan that needs a few records'
+	// attributes does not parse every record's. It runs concurrently.
+	// Records still in the head always come whole.
+	Detail func(*Record) bool
+
 	// Budget. Zero values mean unlimited. A scan that reaches one stops
 	// early and reports Partial.
 	MaxRecords int64 // records read (before the caller's filter)

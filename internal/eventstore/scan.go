@@ -163,7 +163,7 @@ func (s *Store) Scan(ctx context.Context, q Query, newVisitor func() Visitor) (S
 		go func() {
 			defer wg.Done()
 			var (
-				rr    = rowGroupReader{traces: f.traces}
+				rr    = rowGroupReader{traces: f.traces, detail: q.Detail}
 				buf   []Record
 				batch Batch
 			)

@@ -209,6 +209,16 @@ func TestPruningByNeedleTimeAndTraceID(t *testing.T) {
 	if got[0].Body != recs[4200].Body || !slices.Equal(got[0].Attributes, recs[4200].Attributes) || got[0].Stream != recs[4200].Stream {
 		t.Errorf("trace id lookup returned %+v, want %+v", got[0], recs[4200])
 	}
+	// Detail: only the records it accepts get their body and attributes.
+	got, _ = scanAll(t, s, Query{Columns: ColSeverity | ColBody | ColAttributes, Detail: func(r *Record) bool { return r.SeverityText == "ERROR" }})
+	for _, r := range got {
+		if whole := r.Body != "" && len(r.Attributes) == 3; whole != (r.SeverityText == "ERROR") {
+			t.Fatalf("Detail: %s record with body %q and %d attributes", r.SeverityText, r.Body, len(r.Attributes))
+		}
+	}
+	if len(got) != len(recs) {
+		t.Errorf("Detail dropped records: %d of %d visited", len(got), len(recs))
+	}
 	got, _ = scanAll(t, s, Query{AttrEquals: []Attr{{Key: "seq", Value: IntValue(777)}}})
 	if !slices.ContainsFunc(got, func(r Record) bool { return r.Attributes[1].Value.Int == 777 }) {
 		t.Error("attribute equality pruned the matching record")

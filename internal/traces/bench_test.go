@@ -302,10 +302,12 @@ func sharedData(b *testing.B) *benchData {
 			b.Fatal(err)
 		}
 		n := benchSpans()
-		// About 27 spans a trace: space the traces to fill 24 hours.
-		g := newTraceGen(7, benchEnd.Add(-24*time.Hour), 24*time.Hour/time.Duration(n/27+1))
+		// The traces fill the 24 hours before benchEnd evenly.
+		start := benchEnd.Add(-24 * time.Hour)
+		g := newTraceGen(7, start, 0)
 		var batch []eventstore.Record
 		for data.spans < n {
+			g.t = start.Add(time.Duration(float64(24*time.Hour) * float64(data.spans) / float64(n)))
 			t := g.next()
 			if g.n%101 == 0 {
 				data.ids, data.counts = append(data.ids, t[0].TraceID), append(data.counts, len(t))

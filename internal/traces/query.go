@@ -187,7 +187,7 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) ([]S
 	case limit > MaxSearchLimit:
 		return nil, fmt.Errorf("%w: limit %d is more than %d", ErrInvalidQuery, limit, MaxSearchLimit)
 	}
-	match, err := spanMatcher(q)
+	cheap, match, err := spanMatcher(q)
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +201,12 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) ([]S
 	if q.Service != "" {
 		sq.Groups = []string{q.Service}
 	}
-	for _, c := range q.Conditions {
+	if len(q.Conditions) > 0 {
+		// Attributes are parsed only for spans that pass the rest.
 		sq.Columns |= eventstore.ColAttributes | eventstore.ColResource
+		sq.Detail = cheap
+	}
+	for _, c := range q.Conditions {
 		if _, err := strconv.ParseFloat(c.Value, 64); c.Op == "=" && err != nil {
 			sq.AttrEquals = append(sq.AttrEquals, eventstore.Attr{Key: c.Key, Value: eventstore.StringValue(c.Value)})
 		}
@@ -290,24 +294,28 @@ func (s *Service) summaries(ctx context.Context, tenant string, found []traceAt)
 	return out, nil
 }
 
-// spanMatcher compiles a search's span conditions.
-func spanMatcher(q SearchQuery) (func(*eventstore.Record) bool, error) {
+// spanMatcher compiles a search's span conditions: cheap tests only the
+// span's own fields, match also its attributes.
+func spanMatcher(q SearchQuery) (cheap, match func(*eventstore.Record) bool, err error) {
 	if q.MinDuration < 0 || q.MaxDuration < 0 || q.MaxDuration > 0 && q.MaxDuration < q.MinDuration {
-		return nil, fmt.Errorf("%w: duration bounds [%s, %s] are not a range", ErrInvalidQuery, q.MinDuration, q.MaxDuration)
+		return nil, nil, fmt.Errorf("%w: duration bounds [%s, %s] are not a range", ErrInvalidQuery, q.MinDuration, q.MaxDuration)
 	}
 	conds := make([]func(*eventstore.Record) bool, 0, len(q.Conditions))
 	for _, c := range q.Conditions {
 		m, err := c.compile()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		conds = append(conds, m)
 	}
-	return func(r *eventstore.Record) bool {
-		if q.Operation != "" && r.Name != q.Operation ||
-			q.MinDuration > 0 && r.Duration < int64(q.MinDuration) ||
-			q.MaxDuration > 0 && r.Duration > int64(q.MaxDuration) ||
-			q.ErrorsOnly && r.StatusCode != StatusError {
+	cheap = func(r *eventstore.Record) bool {
+		return (q.Operation == "" || r.Name == q.Operation) &&
+			(q.MinDuration == 0 || r.Duration >= int64(q.MinDuration)) &&
+			(q.MaxDuration == 0 || r.Duration <= int64(q.MaxDuration)) &&
+			(!q.ErrorsOnly || r.StatusCode == StatusError)
+	}
+	return cheap, func(r *eventstore.Record) bool {
+		if !cheap(r) {
 			return false
 		}
 		for _, c := range conds {
