@@ -94,9 +94,9 @@ func (s *Service) ServiceMap(ctx context.Context, tenant string, start, end time
 	)
 	_, err := s.opts.Store.Scan(ctx, eventstore.Query{
 		Tenant: tenant, Dataset: eventstore.DatasetSpans, Start: start.UnixNano(), End: end.UnixNano(),
-		Columns:    eventstore.ColGroup | eventstore.ColSpan | eventstore.ColTraceID | eventstore.ColSpanID | eventstore.ColAttributes,
+		Columns: eventstore.ColGroup | eventstore.ColSpan | eventstore.ColTraceID | eventstore.ColSpanID | eventstore.ColAttributes,
 		// Only calls need their attributes (to name what they call).
-		Detail: func(r *eventstore.Record) bool { return r.Kind == KindClient || r.Kind == KindProducer },
+		Detail:     func(r *eventstore.Record) bool { return r.Kind == KindClient || r.Kind == KindProducer },
 		MaxRecords: s.opts.Query.MaxRecords, MaxBytes: s.opts.Query.MaxBytes, Workers: s.opts.Query.Workers,
 	}, func() eventstore.Visitor {
 		p := &mapPart{calls: map[spanKey]call{}, nodes: map[string]*stat{}, roots: map[string]*stat{}}
