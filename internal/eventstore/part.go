@@ -469,10 +469,26 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 		err := readColumns(cols.needs)
 		return recs, bytesRead, err
 	}
-	if err := readColumns(func(c int) bool { return !expensive(c) && (cols.needs(c) || c == colTraceID && rr.traces != nil) }); err != nil {
+	keep := slices.Grow(rr.keep, len(recs))[:len(recs)]
+	if rr.traces != nil {
+		// The trace ids first: rows of other traces are not decoded at all.
+		if err := readColumns(func(c int) bool { return c == colTraceID }); err != nil {
+			return nil, 0, err
+		}
+		found := false
+		for i := range recs {
+			keep[i] = rr.traces[recs[i].TraceID]
+			found = found || keep[i]
+		}
+		if !found {
+			return recs[:0], bytesRead, nil
+		}
+		rr.keep = keep
+	}
+	alreadyRead := func(c int) bool { return c == colTraceID && rr.traces != nil }
+	if err := readColumns(func(c int) bool { return !expensive(c) && cols.needs(c) && !alreadyRead(c) }); err != nil {
 		return nil, 0, err
 	}
-	keep := slices.Grow(rr.keep, len(recs))[:len(recs)]
 	found := false
 	for i := range recs {
 		keep[i] = (rr.traces == nil || rr.traces[recs[i].TraceID]) && (rr.detail == nil || rr.detail(&recs[i]))
@@ -481,11 +497,11 @@ func (rr *rowGroupReader) read(rg parquet.RowGroup, leaf *[numColumns]int, cols 
 	if found {
 		rr.keep = keep // readPage decodes only these rows
 		err := readColumns(func(c int) bool { return expensive(c) && cols.needs(c) })
-		rr.keep = keep[:0]
 		if err != nil {
 			return nil, 0, err
 		}
 	}
+	rr.keep = keep[:0]
 	if rr.traces != nil {
 		kept := recs[:0]
 		for i := range recs {

@@ -202,9 +202,10 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) ([]S
 		sq.Groups = []string{q.Service}
 	}
 	if len(q.Conditions) > 0 {
-		// Attributes are parsed only for spans that pass the rest.
 		sq.Columns |= eventstore.ColAttributes | eventstore.ColResource
-		sq.Detail = cheap
+		if q.Operation != "" || q.MinDuration > 0 || q.MaxDuration > 0 || q.ErrorsOnly {
+			sq.Detail = cheap // attributes are parsed only for spans that pass the rest
+		}
 	}
 	for _, c := range q.Conditions {
 		if _, err := strconv.ParseFloat(c.Value, 64); c.Op == "=" && err != nil {
