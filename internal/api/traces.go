@@ -3,7 +3,10 @@ package api
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/miradorhq/mirador/internal/tenant"
 	"github.com/miradorhq/mirador/internal/traces"
 	"github.com/miradorhq/mirador/internal/traces/xray"
+	"github.com/miradorhq/mirador/internal/traces/zipkin"
 )
 
 // writeTracesError answers with the status an error of the traces service
@@ -314,5 +318,58 @@ func (o Options) listServices() http.Handler {
 			return
 		}
 		writeData(w, http.StatusOK, out)
+	})
+}
+
+// zipkinSpans serves POST /zipkin/api/v2/spans, where Zipkin reporters
+// send JSON v2 span lists: 202 when every span is stored; with some bad
+// spans the good ones are stored and the answer lists the bad ones (200,
+// or 400 when none could be stored).
+func (o Options) zipkinSpans() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" && mt != "" {
+			writeError(w, http.StatusUnsupportedMediaType, "unsupported Content-Type %q: send Zipkin's JSON v2 (application/json); proto3 is not accepted", r.Header.Get("Content-Type"))
+			return
+		}
+		id, _ := tenant.FromContext(r.Context())
+		body, status, err := ingest.ReadBody(r, o.Traces.MaxBodyBytes(id))
+		if err != nil {
+			writeError(w, status, "%v", err)
+			return
+		}
+		recs, bad, err := zipkin.DecodeJSON(body, time.Now())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		index := make([]int, len(recs)) // Ingest reports positions in recs; the sender counts all its spans
+		for i, pos := 0, 0; i < len(recs); pos++ {
+			if slices.ContainsFunc(bad, func(b zipkin.SpanError) bool { return b.Index == pos }) {
+				continue
+			}
+			index[i] = pos
+			i++
+		}
+		res, err := o.Traces.Ingest(r.Context(), id, "zipkin", recs)
+		if err != nil {
+			writeTracesError(w, err)
+			return
+		}
+		out := ingestReplyJSON{Accepted: res.Accepted, Errors: []lineErrorJSON{}}
+		for _, b := range bad {
+			out.Errors = append(out.Errors, lineErrorJSON{Line: b.Index, Reason: "invalid_span", Error: b.Err})
+		}
+		for _, rej := range res.Rejected {
+			out.Errors = append(out.Errors, lineErrorJSON{Line: index[rej.Index], Reason: rej.Reason, Error: fmt.Sprintf("span %d: %s", index[rej.Index], rej.Error)})
+		}
+		out.Rejected = len(out.Errors)
+		switch {
+		case out.Rejected == 0:
+			w.WriteHeader(http.StatusAccepted)
+		case out.Accepted == 0:
+			writeJSON(w, http.StatusBadRequest, out)
+		default:
+			writeJSON(w, http.StatusOK, out)
+		}
 	})
 }

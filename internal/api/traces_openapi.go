@@ -128,6 +128,15 @@ var (
 			"404": {desc: "No such rule"},
 		},
 	}
+	zipkinDoc = &operationDoc{
+		request: &content{desc: "A JSON list of Zipkin v2 spans (traceId, id, parentId, name, kind, timestamp and duration in µs, localEndpoint, remoteEndpoint, annotations, tags, shared). gzip accepted."},
+		responses: map[string]content{
+			"202": {desc: "All spans stored"},
+			"200": {desc: "Some spans stored; errors lists the refused ones by position (from 0)"},
+			"400": {desc: "Not a JSON list, or no span could be stored"},
+			"415": {desc: "Not JSON (proto3 is not accepted)"},
+		},
+	}
 	xrayDoc = &operationDoc{
 		request: &content{desc: "The X-Ray API's rest-json request; see the AWS X-Ray API reference"},
 		responses: map[string]content{

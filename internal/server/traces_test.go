@@ -371,3 +371,43 @@ func TestTracesTenantIsolation(t *testing.T) {
 		}
 	}
 }
+
+// TestZipkinReporterPayload posts spans the way zipkin-go's HTTP reporter
+// does and reads the trace back: the shared server span hangs under its
+// client span.
+func TestZipkinReporterPayload(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	ts := time.Now().Add(-time.Minute).UnixMicro()
+	body := fmt.Sprintf(`[
+{"traceId":"5982fe77008310cc80f1da5e10147517","id":"352bff9a74ca9ad2","kind":"CLIENT","name":"get /api","timestamp":%d,"duration":207000,
+ "localEndpoint":{"serviceName":"frontend","ipv4":"127.0.0.1"},"remoteEndpoint":{"serviceName":"backend","ipv4":"192.168.99.101","port":9000},
+ "annotations":[{"timestamp":%d,"value":"ws"}],"tags":{"http.method":"GET","http.path":"/api"}},
+{"traceId":"5982fe77008310cc80f1da5e10147517","id":"352bff9a74ca9ad2","kind":"SERVER","name":"get /api","timestamp":%d,"duration":150000,"shared":true,
+ "localEndpoint":{"serviceName":"backend","ipv4":"192.168.99.101","port":9000},"tags":{"http.status_code":"503","error":"overloaded"}}]`, ts, ts+1000, ts+20000)
+	status, resp := c.do(t, http.MethodPost, "/zipkin/api/v2/spans", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	if status != http.StatusAccepted {
+		t.Fatalf("post: %d %s", status, resp)
+	}
+	st, tr := c.trace(t, "5982fe77008310cc80f1da5e10147517")
+	if st != http.StatusOK || tr.SpanCount != 2 || tr.RootService != "frontend" || tr.ErrorCount != 1 {
+		t.Fatalf("trace: %d %+v", st, tr)
+	}
+	cl, srv := tr.Spans[0], tr.Spans[1]
+	if cl.Kind != "client" || srv.Kind != "server" || srv.ParentSpanID != cl.SpanID || srv.Service != "backend" || srv.Status.Message != "overloaded" ||
+		cl.Attributes["http.request.method"] != "GET" || cl.Attributes["peer.service"] != "backend" || len(cl.Events) != 1 {
+		t.Errorf("spans %+v", tr.Spans)
+	}
+
+	// A bad span is refused alone, by position.
+	status, resp = c.do(t, http.MethodPost, "/zipkin/api/v2/spans", strings.NewReader(`[{"traceId":"abc","id":"1"},{"traceId":"5982fe77008310cc80f1da5e10147518","id":"352bff9a74ca9ad2","name":"ok"}]`), nil)
+	if status != http.StatusOK || !strings.Contains(string(resp), `"accepted":1`) || !strings.Contains(string(resp), `"line":0`) {
+		t.Errorf("partial: %d %s", status, resp)
+	}
+	if status, resp = c.do(t, http.MethodPost, "/zipkin/api/v2/spans", strings.NewReader(`{"not":"a list"}`), nil); status != http.StatusBadRequest {
+		t.Errorf("not a list: %d %s", status, resp)
+	}
+	if status, _ = c.do(t, http.MethodPost, "/zipkin/api/v2/spans", strings.NewReader("x"), http.Header{"Content-Type": {"application/x-protobuf"}}); status != http.StatusUnsupportedMediaType {
+		t.Errorf("proto3: %d", status)
+	}
+}
