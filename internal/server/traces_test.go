@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,7 +223,7 @@ func TestServiceMapSpanMetricsSearchAndQuery(t *testing.T) {
 	for _, e := range m.Data.Edges {
 		edges[e.Source+"→"+e.Target] = fmt.Sprintf("%d/%d p50=%gms", e.Requests, e.Errors, e.Latency.P50Ms)
 	}
-	wantEdges := map[string]string{"client→api": "9/0 p50=52ms", "api→db": "9/3 p50=33ms", "api→orders": "9/0 p50=8ms"}
+	wantEdges := map[string]string{"(client)→client": "9/0 p50=52ms", "client→api": "9/0 p50=52ms", "api→db": "9/3 p50=33ms", "api→orders": "9/0 p50=8ms"}
 	for k, want := range wantEdges {
 		if edges[k] != want {
 			t.Errorf("edge %s = %q, want %q (all: %v)", k, edges[k], want, edges)
@@ -409,5 +410,85 @@ func TestZipkinReporterPayload(t *testing.T) {
 	}
 	if status, _ = c.do(t, http.MethodPost, "/zipkin/api/v2/spans", strings.NewReader("x"), http.Header{"Content-Type": {"application/x-protobuf"}}); status != http.StatusUnsupportedMediaType {
 		t.Errorf("proto3: %d", status)
+	}
+}
+
+// TestJaegerQueryAPI drives the endpoints Grafana's Jaeger data source
+// calls, with its parameters, over the three-service system.
+func TestJaegerQueryAPI(t *testing.T) {
+	s := testServer(t, "")
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	ids := sendSystem(t, s, 6, base)
+	c := client{base: httpBase(s)}
+	get := func(path string, params url.Values) (int, map[string]any) {
+		t.Helper()
+		status, body := c.get(t, path, params)
+		var out map[string]any
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("%s: %v in %s", path, err, body)
+		}
+		return status, out
+	}
+	if _, out := get("/jaeger/api/services", nil); fmt.Sprint(out["data"]) != "[api client db]" || out["total"] != 3.0 {
+		t.Errorf("services: %v", out)
+	}
+	if _, out := get("/jaeger/api/services/api/operations", nil); fmt.Sprint(out["data"]) != "[GET /checkout POST /reserve SELECT orders]" {
+		t.Errorf("operations (names): %v", out)
+	}
+	if _, out := get("/jaeger/api/operations", url.Values{"service": {"api"}, "spanKind": {"server"}}); fmt.Sprint(out["data"]) != "[map[name:GET /checkout spanKind:server]]" {
+		t.Errorf("operations (kinds): %v", out)
+	}
+	// Grafana's search: µs range, JSON tags, duration strings, limit.
+	params := url.Values{
+		"service": {"db"}, "start": {strconv.FormatInt(base.Add(-time.Minute).UnixMicro(), 10)}, "end": {strconv.FormatInt(time.Now().UnixMicro(), 10)},
+		"tags": {`{"error":"true"}`}, "minDuration": {"10ms"}, "limit": {"20"},
+	}
+	status, out := get("/jaeger/api/traces", params)
+	data, _ := out["data"].([]any)
+	if status != http.StatusOK || len(data) != 2 {
+		t.Fatalf("search: %d %v", status, out)
+	}
+	tr := data[0].(map[string]any)
+	if tr["traceID"] != ids[3].String() || len(tr["spans"].([]any)) != 5 || len(tr["processes"].(map[string]any)) != 3 {
+		t.Errorf("first trace: %v", tr)
+	}
+	// One trace by id: the db span is CHILD_OF the api's client span, and
+	// carries span.kind, error and its process.
+	status, out = get("/jaeger/api/traces/"+ids[0].String(), nil)
+	if status != http.StatusOK {
+		t.Fatalf("trace: %d %v", status, out)
+	}
+	tr = out["data"].([]any)[0].(map[string]any)
+	spans := map[string]map[string]any{}
+	for _, sp := range tr["spans"].([]any) {
+		m := sp.(map[string]any)
+		spans[fmt.Sprint(tr["processes"].(map[string]any)[m["processID"].(string)].(map[string]any)["serviceName"], " ", m["operationName"])] = m
+	}
+	dbSpan, call := spans["db POST /reserve"], spans["api POST /reserve"]
+	if dbSpan == nil || call == nil {
+		t.Fatalf("spans by service and name: %v", spans)
+	}
+	refs := dbSpan["references"].([]any)
+	if len(refs) != 1 || refs[0].(map[string]any)["refType"] != "CHILD_OF" || refs[0].(map[string]any)["spanID"] != call["spanID"] || dbSpan["duration"] != 30000.0 {
+		t.Errorf("db span: %v", dbSpan)
+	}
+	tags := fmt.Sprint(dbSpan["tags"])
+	for _, want := range []string{"map[key:span.kind type:string value:server]", "map[key:error type:bool value:true]", "map[key:otel.status_description type:string value:stock exhausted]"} {
+		if !strings.Contains(tags, want) {
+			t.Errorf("db span tags %s lack %s", tags, want)
+		}
+	}
+	if status, out = get("/jaeger/api/traces/0123456789abcdef", nil); status != http.StatusNotFound || fmt.Sprint(out["errors"]) != "[map[code:404 msg:trace not found]]" {
+		t.Errorf("unknown trace: %d %v", status, out)
+	}
+	if status, _ = get("/jaeger/api/traces", url.Values{"service": {"db"}, "minDuration": {"soon"}}); status != http.StatusBadRequest {
+		t.Errorf("bad duration: %d", status)
+	}
+	_, out = get("/jaeger/api/dependencies", url.Values{"endTs": {strconv.FormatInt(time.Now().UnixMilli(), 10)}, "lookback": {"3600000"}})
+	deps := fmt.Sprint(out["data"])
+	for _, want := range []string{"map[callCount:6 child:api parent:client]", "map[callCount:6 child:db parent:api]", "map[callCount:6 child:orders parent:api]"} {
+		if !strings.Contains(deps, want) {
+			t.Errorf("dependencies %s lack %s", deps, want)
+		}
 	}
 }

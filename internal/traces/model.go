@@ -76,6 +76,10 @@ const (
 	NodeClient   = "client" // the callers of root spans
 )
 
+// ClientNode names the node of the callers of root spans (type
+// NodeClient); the parentheses keep it apart from a service named client.
+const ClientNode = "(client)"
+
 // Node is a service or something services call. Its statistics are those
 // of the spans it served (server and consumer spans, or root spans); nodes
 // inferred from calls have only edge statistics.

@@ -80,7 +80,7 @@ type mapPart struct {
 // whose server (or consumer) span has the call's span as parent; calls
 // nobody answered for — databases, queues, external hosts, services
 // without tracing — are named from the call's attributes (see the package
-// documentation). Root spans get an edge from the "client" node.
+// documentation). Root spans get an edge from ClientNode.
 func (s *Service) ServiceMap(ctx context.Context, tenant string, start, end time.Time) (ServiceMap, error) {
 	if !end.After(start) {
 		return ServiceMap{}, fmt.Errorf("%w: end %s is not after start %s", ErrInvalidQuery, end.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
@@ -226,8 +226,8 @@ func buildMap(parts []*mapPart) ServiceMap {
 		statOf(edges, edgeKey{c.service, target}).add(c.dur, c.err)
 	}
 	for svc, st := range all.roots {
-		node(NodeClient, NodeClient)
-		statOf(edges, edgeKey{NodeClient, svc}).merge(st)
+		node(ClientNode, NodeClient)
+		statOf(edges, edgeKey{ClientNode, svc}).merge(st)
 	}
 	var m ServiceMap
 	for _, n := range nodes {
