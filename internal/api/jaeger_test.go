@@ -52,7 +52,6 @@ func TestJaegerSearchParameters(t *testing.T) {
 	}
 }
 
-
 func TestJaegerTraceIDs(t *testing.T) {
 	if got := jaegerTraceID([16]byte{15: 0xab}); got != "00000000000000ab" {
 		t.Errorf("64-bit id printed %s", got)
