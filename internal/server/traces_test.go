@@ -364,7 +364,8 @@ func TestTracesTenantIsolation(t *testing.T) {
 	if _, body := b.do(t, http.MethodPost, "/GetSamplingRules", strings.NewReader("{}"), nil); strings.Contains(string(body), "secret-rule") || !strings.Contains(string(body), "Default") {
 		t.Errorf("team-b's GetSamplingRules: %s", body)
 	}
-	for _, path := range []string{"/api/v1/traces/services", "/api/v1/traces/servicemap", "/api/v1/traces/sampling-rules"} {
+	for _, path := range []string{"/api/v1/traces/services", "/api/v1/traces/servicemap", "/api/v1/traces/sampling-rules",
+		"/jaeger/api/services", "/jaeger/api/traces/" + id.String(), "/jaeger/api/traces?service=secret-service&lookback=1h"} {
 		_, ab := a.get(t, path, nil)
 		_, bb := b.get(t, path, nil)
 		if !strings.Contains(string(ab), "secret-") || strings.Contains(string(bb), "secret-") {
