@@ -15,6 +15,7 @@ import (
 
 	"github.com/miradorhq/mirador/internal/eventstore"
 	"github.com/miradorhq/mirador/internal/ingest"
+	"github.com/miradorhq/mirador/internal/query"
 )
 
 // maxFutureSkew is how far ahead of the server's clock a record may be, as
@@ -29,15 +30,6 @@ type Limits struct {
 	MaxRecordBytes   int64
 }
 
-// QueryLimits bound one query.
-type QueryLimits struct {
-	Timeout    time.Duration
-	MaxBytes   int64
-	MaxRecords int64
-	MaxRows    int
-	Workers    int
-}
-
 // Options configure a Service.
 type Options struct {
 	Store  *eventstore.Store
@@ -47,7 +39,7 @@ type Options struct {
 	DefaultGroup   string
 	TailBuffer     int
 	Limits         func(tenant string) Limits
-	Query          QueryLimits
+	Query          query.Limits
 	Now            func() time.Time
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/miradorhq/mirador/internal/eventstore"
 )
@@ -13,6 +14,16 @@ import (
 // Scanner is the event store capability a plan runs on.
 type Scanner interface {
 	Scan(ctx context.Context, q eventstore.Query, newVisitor func() eventstore.Visitor) (eventstore.ScanStats, error)
+}
+
+// Limits bound one query of a front end (logs, traces): its time and the
+// budgets of its Requests.
+type Limits struct {
+	Timeout    time.Duration
+	MaxBytes   int64
+	MaxRecords int64
+	MaxRows    int
+	Workers    int
 }
 
 // Request says what a plan runs over, and its budgets (zero: unlimited).

@@ -33,6 +33,7 @@ import (
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
+	"github.com/miradorhq/mirador/internal/query"
 	"github.com/miradorhq/mirador/internal/tenant"
 	"github.com/miradorhq/mirador/internal/traces"
 	"github.com/miradorhq/mirador/internal/traces/sampling"
@@ -501,17 +502,20 @@ func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error 
 				MaxRecordBytes:   int64(l.MaxLogRecordBytes),
 			}
 		},
-		Query: logs.QueryLimits{
-			Timeout:    cfg.EventStore.QueryTimeout.Std(),
-			MaxBytes:   int64(cfg.EventStore.QueryMaxBytes),
-			MaxRecords: cfg.EventStore.QueryMaxRecords,
-			MaxRows:    cfg.EventStore.QueryMaxRows,
-			Workers:    cfg.EventStore.QueryWorkers,
-		},
+		Query: s.queryLimits(),
+
 		Logger:     s.logger.With("component", "logs"),
 		Registerer: reg,
 	})
 	return nil
+}
+
+// queryLimits bound each event query (logs, spans).
+func (s *Server) queryLimits() query.Limits {
+	e := s.cfg.EventStore
+	return query.Limits{
+		Timeout: e.QueryTimeout.Std(), MaxBytes: int64(e.QueryMaxBytes), MaxRecords: e.QueryMaxRecords, MaxRows: e.QueryMaxRows, Workers: e.QueryWorkers,
+	}
 }
 
 // openTraces opens the traces pillar on the event store, with span metrics
@@ -526,13 +530,8 @@ func (s *Server) openTraces(reg prometheus.Registerer) {
 			l := cfg.LimitsFor(t)
 			return traces.Limits{MaxBodyBytes: int64(l.MaxRequestBodyBytes), SpansPerSecond: l.IngestSpansPerSecond, BurstSpans: l.IngestBurstSpans}
 		},
-		Query: traces.QueryLimits{
-			Timeout:    cfg.EventStore.QueryTimeout.Std(),
-			MaxBytes:   int64(cfg.EventStore.QueryMaxBytes),
-			MaxRecords: cfg.EventStore.QueryMaxRecords,
-			MaxRows:    cfg.EventStore.QueryMaxRows,
-			Workers:    cfg.EventStore.QueryWorkers,
-		},
+		Query: s.queryLimits(),
+
 		Logger:     s.logger.With("component", "traces"),
 		Registerer: reg,
 	})

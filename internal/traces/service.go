@@ -13,6 +13,7 @@ import (
 
 	"github.com/miradorhq/mirador/internal/eventstore"
 	"github.com/miradorhq/mirador/internal/ingest"
+	"github.com/miradorhq/mirador/internal/query"
 )
 
 // maxFutureSkew is how far ahead of the server's clock a span may start.
@@ -31,22 +32,13 @@ type Limits struct {
 	BurstSpans     int
 }
 
-// QueryLimits bound one query.
-type QueryLimits struct {
-	Timeout    time.Duration
-	MaxBytes   int64
-	MaxRecords int64
-	MaxRows    int
-	Workers    int
-}
-
 // Options configure a Service.
 type Options struct {
 	Store *eventstore.Store
 	// SpanMetrics, if set, receives every stored batch (RED metrics).
 	SpanMetrics *SpanMetrics
 	Limits      func(tenant string) Limits
-	Query       QueryLimits
+	Query       query.Limits
 	Now         func() time.Time
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
