@@ -70,3 +70,16 @@ func (c *clientFlags) client() *apiClient {
 	}
 	return a
 }
+
+// subcommand splits `mirador NOUN COMMAND …` arguments into the command
+// and the rest; --help prints usage and returns flag.ErrHelp.
+func subcommand(args []string, noun, commands, usage string, stdout io.Writer) (string, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprint(stdout, usage)
+			return "", nil, flag.ErrHelp
+		}
+		return "", nil, fmt.Errorf("give a %s command: %s\n\n%s", noun, commands, usage)
+	}
+	return args[0], args[1:], nil
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,14 +29,10 @@ Flags:
 // runLogs implements `mirador logs`. environ supplies MIRADOR_URL,
 // MIRADOR_API_KEY and MIRADOR_TENANT defaults.
 func runLogs(ctx context.Context, args, environ []string, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, logsUsage)
-			return flag.ErrHelp
-		}
-		return fmt.Errorf("give a logs command: query, tail or groups\n\n%s", logsUsage)
+	sub, args, err := subcommand(args, "logs", "query, tail or groups", logsUsage, stdout)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	cf := newClientFlags("mirador logs "+sub, logsUsage, "", environ)
 	fs := cf.fs
 	var groups stringList

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -28,14 +27,10 @@ Flags:
 
 // runTraces implements `mirador traces`.
 func runTraces(ctx context.Context, args, environ []string, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, tracesUsage)
-			return flag.ErrHelp
-		}
-		return fmt.Errorf("give a traces command: get, search or query\n\n%s", tracesUsage)
+	sub, args, err := subcommand(args, "traces", "get, search or query", tracesUsage, stdout)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	cf := newClientFlags("mirador traces "+sub, tracesUsage, "", environ)
 	fs := cf.fs
 	service := fs.String("service", "", "search: service (span's service.name); query: limit to this service")
