@@ -410,7 +410,7 @@ func init() {
 			return strV(strings.ReplaceAll(v[0].String(), v[1].String(), v[2].String()))
 		},
 		"strcontains": func(v []Value) Value {
-			if v[0].K == Null || strings.Contains(v[0].String(), v[1].String()) == false {
+			if v[0].K == Null || !strings.Contains(v[0].String(), v[1].String()) {
 				return intV(0)
 			}
 			return intV(1)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
@@ -157,7 +158,7 @@ func seriesLabels(k seriesKey) (calls, duration labels.Labels) {
 	b := labels.NewScratchBuilder(6)
 	build := func(name string) labels.Labels {
 		b.Reset()
-		b.Add(labels.MetricName, name)
+		b.Add(model.MetricNameLabel, name)
 		b.Add("service_name", k.service)
 		b.Add("span_name", k.name)
 		b.Add("span_kind", "SPAN_KIND_"+upper(query.SpanKindName(k.kind)))
