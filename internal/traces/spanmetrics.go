@@ -101,7 +101,8 @@ func NewSpanMetrics(dst Appendable, interval time.Duration, maxOperations int, l
 	return m
 }
 
-// Record counts stored spans.
+// Record counts stored spans; X-Ray segments still in progress are left
+// for their complete copy.
 func (m *SpanMetrics) Record(_ context.Context, tenant string, spans []eventstore.Record) error {
 	now := m.now()
 	m.mu.Lock()
@@ -113,6 +114,9 @@ func (m *SpanMetrics) Record(_ context.Context, tenant string, spans []eventstor
 	}
 	for i := range spans {
 		r := &spans[i]
+		if inProgress(r) {
+			continue // counted when its complete copy arrives
+		}
 		k := seriesKey{service: r.Group, name: t.operation(r.Group, r.Name, m.maxOperations), kind: r.Kind, status: r.StatusCode}
 		if k.name == OtherOperation && r.Name != OtherOperation {
 			m.folded[tenant+"/"+r.Group]++

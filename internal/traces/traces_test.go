@@ -183,6 +183,9 @@ func TestSpanMetricsCountsFoldsAndWritesHistograms(t *testing.T) {
 		}
 		spans = append(spans, sp)
 	}
+	running := span(99, 0, "api", 0, 0, eventstore.Attr{Key: "aws.xray.in_progress", Value: eventstore.BoolValue(true)})
+	running.Name, running.Kind = "a", KindServer
+	spans = append(spans, running) // not counted until complete
 	if err := m.Record(context.Background(), "t", spans); err != nil {
 		t.Fatal(err)
 	}
