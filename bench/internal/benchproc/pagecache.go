@@ -8,7 +8,8 @@ import (
 )
 
 // ErrPageCacheUnsupported is returned by the page-cache functions on
-// platforms where they are not implemented.
+// platforms other than linux/amd64 and linux/arm64, the only ones whose
+// mincore and fadvise calls the driver uses.
 var ErrPageCacheUnsupported = errors.New("page-cache residency and eviction are implemented for linux/amd64 and linux/arm64 only")
 
 // PageCache is how much of a directory's files the kernel holds in its
