@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -207,7 +208,7 @@ func BenchmarkIngestOTLP(b *testing.B) {
 		for len(recs) < 1000 {
 			recs = append(recs, g.next()...)
 		}
-		body, err := ptraceotlp.NewExportRequestFromTraces(ToOTLP(recs)).MarshalProto()
+		body, err := ptraceotlp.NewExportRequestFromTraces(toOTLP(recs)).MarshalProto()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -423,4 +424,68 @@ func BenchmarkServiceMap(b *testing.B) {
 			b.Fatalf("service map: %d edges (%v)", len(m.Edges), err)
 		}
 	})
+}
+
+// toOTLP converts span records back into OTLP, one ResourceSpans per
+// (service, stream), as an SDK batches them: the inverse of
+// RecordsFromOTLP up to attribute nesting.
+func toOTLP(recs []eventstore.Record) ptrace.Traces {
+	td := ptrace.NewTraces()
+	type key struct{ group, stream string }
+	scopes := map[key]ptrace.SpanSlice{}
+	for i := range recs {
+		r := &recs[i]
+		k := key{r.Group, r.Stream}
+		spans, ok := scopes[k]
+		if !ok {
+			rs := td.ResourceSpans().AppendEmpty()
+			putAttrs(rs.Resource().Attributes(), r.Resource)
+			if _, ok := rs.Resource().Attributes().Get("service.name"); !ok {
+				rs.Resource().Attributes().PutStr("service.name", r.Group)
+			}
+			spans = rs.ScopeSpans().AppendEmpty().Spans()
+			scopes[k] = spans
+		}
+		sp := spans.AppendEmpty()
+		sp.SetTraceID(r.TraceID)
+		sp.SetSpanID(r.SpanID)
+		sp.SetParentSpanID(r.ParentSpanID)
+		sp.SetName(r.Name)
+		sp.SetKind(ptrace.SpanKind(r.Kind))
+		sp.SetStartTimestamp(pcommon.Timestamp(r.Time))
+		sp.SetEndTimestamp(pcommon.Timestamp(r.Time + r.Duration))
+		sp.Status().SetCode(ptrace.StatusCode(r.StatusCode))
+		sp.Status().SetMessage(r.StatusMessage)
+		putAttrs(sp.Attributes(), r.Attributes)
+		for _, e := range r.Events {
+			ev := sp.Events().AppendEmpty()
+			ev.SetTimestamp(pcommon.Timestamp(e.Time))
+			ev.SetName(e.Name)
+			putAttrs(ev.Attributes(), e.Attributes)
+		}
+		for _, l := range r.Links {
+			ln := sp.Links().AppendEmpty()
+			ln.SetTraceID(l.TraceID)
+			ln.SetSpanID(l.SpanID)
+			ln.TraceState().FromRaw(l.TraceState)
+			putAttrs(ln.Attributes(), l.Attributes)
+		}
+	}
+	return td
+}
+
+func putAttrs(m pcommon.Map, attrs []eventstore.Attr) {
+	m.EnsureCapacity(len(attrs))
+	for _, a := range attrs {
+		switch a.Value.Kind {
+		case eventstore.KindInt:
+			m.PutInt(a.Key, a.Value.Int)
+		case eventstore.KindFloat:
+			m.PutDouble(a.Key, a.Value.Float)
+		case eventstore.KindBool:
+			m.PutBool(a.Key, a.Value.Int != 0)
+		default:
+			m.PutStr(a.Key, a.Value.Str)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package traces
 
 import (
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/miradorhq/mirador/internal/eventstore"
@@ -84,68 +83,4 @@ func spanLinks(ls ptrace.SpanLinkSlice) []eventstore.SpanLink {
 		out[i] = eventstore.SpanLink{TraceID: l.TraceID(), SpanID: l.SpanID(), TraceState: l.TraceState().AsRaw(), Attributes: otelconv.Attrs(l.Attributes(), nil)}
 	}
 	return out
-}
-
-// ToOTLP converts span records back into OTLP, one ResourceSpans per
-// (service, stream). It is the inverse of RecordsFromOTLP up to attribute
-// nesting (nested maps come back as dotted keys).
-func ToOTLP(recs []eventstore.Record) ptrace.Traces {
-	td := ptrace.NewTraces()
-	type key struct{ group, stream string }
-	scopes := map[key]ptrace.SpanSlice{}
-	for i := range recs {
-		r := &recs[i]
-		k := key{r.Group, r.Stream}
-		spans, ok := scopes[k]
-		if !ok {
-			rs := td.ResourceSpans().AppendEmpty()
-			putAttrs(rs.Resource().Attributes(), r.Resource)
-			if _, ok := rs.Resource().Attributes().Get("service.name"); !ok {
-				rs.Resource().Attributes().PutStr("service.name", r.Group)
-			}
-			spans = rs.ScopeSpans().AppendEmpty().Spans()
-			scopes[k] = spans
-		}
-		sp := spans.AppendEmpty()
-		sp.SetTraceID(r.TraceID)
-		sp.SetSpanID(r.SpanID)
-		sp.SetParentSpanID(r.ParentSpanID)
-		sp.SetName(r.Name)
-		sp.SetKind(ptrace.SpanKind(r.Kind))
-		sp.SetStartTimestamp(pcommon.Timestamp(r.Time))
-		sp.SetEndTimestamp(pcommon.Timestamp(r.Time + r.Duration))
-		sp.Status().SetCode(ptrace.StatusCode(r.StatusCode))
-		sp.Status().SetMessage(r.StatusMessage)
-		putAttrs(sp.Attributes(), r.Attributes)
-		for _, e := range r.Events {
-			ev := sp.Events().AppendEmpty()
-			ev.SetTimestamp(pcommon.Timestamp(e.Time))
-			ev.SetName(e.Name)
-			putAttrs(ev.Attributes(), e.Attributes)
-		}
-		for _, l := range r.Links {
-			ln := sp.Links().AppendEmpty()
-			ln.SetTraceID(l.TraceID)
-			ln.SetSpanID(l.SpanID)
-			ln.TraceState().FromRaw(l.TraceState)
-			putAttrs(ln.Attributes(), l.Attributes)
-		}
-	}
-	return td
-}
-
-func putAttrs(m pcommon.Map, attrs []eventstore.Attr) {
-	m.EnsureCapacity(len(attrs))
-	for _, a := range attrs {
-		switch a.Value.Kind {
-		case eventstore.KindInt:
-			m.PutInt(a.Key, a.Value.Int)
-		case eventstore.KindFloat:
-			m.PutDouble(a.Key, a.Value.Float)
-		case eventstore.KindBool:
-			m.PutBool(a.Key, a.Value.Int != 0)
-		default:
-			m.PutStr(a.Key, a.Value.Str)
-		}
-	}
 }
