@@ -28,7 +28,9 @@ type SyntaxError struct {
 	Msg    string
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("AlarmRule: at character %d: %s", e.Offset+1, e.Msg) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("AlarmRule: at character %d: %s", e.Offset+1, e.Msg)
+}
 
 type node interface {
 	eval(state func(alarm string) string) bool
