@@ -49,6 +49,7 @@ fuzz:
 	$(GO) test ./internal/traces/zipkin -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/api -run '^$$' -fuzz FuzzJaegerSearch -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/alarms/composite -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/notify/filterpolicy -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzParsePacket -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzDecodeSegment -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzDecodePutTraceSegments -fuzztime $(FUZZTIME)
