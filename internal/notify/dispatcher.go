@@ -1,0 +1,276 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miradorhq/mirador/internal/notify/channel"
+)
+
+// pollBatch bounds how many due rows one look at the outbox picks up.
+const pollBatch = 512
+
+// job is one delivery to make: a message to a subscription, or a group of
+// messages the topic's window gathered for it.
+type job struct {
+	tenant, sub, message, group string
+}
+
+func (j job) key() string {
+	if j.group != "" {
+		return j.tenant + "\x00" + j.sub + "\x00g" + j.group
+	}
+	return j.tenant + "\x00" + j.sub + "\x00m" + j.message
+}
+
+// Run delivers the outbox until ctx ends: it looks for due rows whenever
+// Wake is called and every PollInterval, and delivers them on Workers
+// goroutines. Rows left pending by a crash are picked up at once.
+func (s *Service) Run(ctx context.Context) {
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				s.deliver(ctx, j)
+				s.mu.Lock()
+				delete(s.inflight, j.key())
+				s.mu.Unlock()
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+	tick := time.NewTicker(s.opts.PollInterval)
+	defer tick.Stop()
+	for {
+		due, err := s.due(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.opts.Logger.Warn("read the notification outbox", "err", err)
+		}
+		for _, j := range due {
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if len(due) == pollBatch {
+			continue // more are due
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// due returns due jobs not already being delivered, marking them in
+// flight.
+func (s *Service) due(ctx context.Context) ([]job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tenant_id, message_id, subscription_id, group_key FROM outbox
+		WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT `+fmt.Sprint(pollBatch),
+		StatePending, millis(s.opts.Now()))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []job
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.tenant, &j.message, &j.sub, &j.group); err != nil {
+			return out, err
+		}
+		if k := j.key(); !s.inflight[k] {
+			s.inflight[k] = true
+			out = append(out, j)
+		}
+	}
+	return out, rows.Err()
+}
+
+type outboxRow struct {
+	message, kind string
+	attempts      int
+	p             payload
+}
+
+// deliver makes one attempt at a job and records it.
+func (s *Service) deliver(ctx context.Context, j job) {
+	rows, err := s.jobRows(ctx, j)
+	if err != nil || len(rows) == 0 {
+		if err != nil && ctx.Err() == nil {
+			s.opts.Logger.Warn("read outbox rows", "tenant", j.tenant, "message", j.message, "err", err)
+		}
+		return
+	}
+	sub, _, err := s.subscription(ctx, s.db, j.tenant, j.sub)
+	if err != nil {
+		s.record(ctx, j, rows, sub, channel.Result{Err: fmt.Errorf("not delivered: %w", err), Permanent: true}, time.Now(), 0)
+		return
+	}
+	d := s.delivery(j, sub, rows)
+	sender := s.opts.Senders[sub.Protocol]
+	if sender == nil {
+		s.record(ctx, j, rows, sub, channel.Result{Err: fmt.Errorf("protocol %s is not configured on this server", sub.Protocol)}, time.Now(), 0)
+		return
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
+	start := time.Now()
+	res := sender.Send(sendCtx, d)
+	took := time.Since(start)
+	cancel()
+	if res.Err != nil && ctx.Err() != nil {
+		return // shutting down: the attempt did not really happen; the row stays due
+	}
+	s.latency.WithLabelValues(sub.Protocol).Observe(took.Seconds())
+	s.record(ctx, j, rows, sub, res, start, took)
+}
+
+// jobRows reads the pending rows of a job, oldest first.
+func (s *Service) jobRows(ctx context.Context, j job) ([]outboxRow, error) {
+	q, args := `SELECT message_id, kind, attempts, payload FROM outbox WHERE tenant_id = $1 AND subscription_id = $2 AND state = $3`, []any{j.tenant, j.sub, StatePending}
+	if j.group != "" {
+		q, args = q+` AND group_key = $4 ORDER BY created_at, message_id`, append(args, j.group)
+	} else {
+		q, args = q+` AND message_id = $4`, append(args, j.message)
+	}
+	rs, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []outboxRow
+	for rs.Next() {
+		var r outboxRow
+		var body string
+		if err := rs.Scan(&r.message, &r.kind, &r.attempts, &body); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(body), &r.p); err != nil {
+			return nil, fmt.Errorf("outbox row %s: %w", r.message, err)
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// delivery builds what the sender gets. A group becomes one message: its
+// id is the group's (the first message's), its body a JSON array of the
+// messages, its alarm changes all of theirs.
+func (s *Service) delivery(j job, sub Subscription, rows []outboxRow) *channel.Delivery {
+	first := rows[0]
+	d := &channel.Delivery{
+		MessageID: first.message, Type: first.kind, Tenant: j.tenant,
+		TopicARN: s.TopicARN(sub.Topic), SubscriptionARN: sub.ARN,
+		Protocol: sub.Protocol, Endpoint: sub.Endpoint, Secret: sub.Secret, Raw: sub.RawMessageDelivery,
+		Subject: first.p.Subject, Message: first.p.Message, Alarms: first.p.Alarms,
+		Timestamp: fromMillis(first.p.Published), Attempt: first.attempts + 1,
+		Token: first.p.Token, SubscribeURL: first.p.SubscribeURL,
+	}
+	if first.kind == channel.TypeNotification {
+		d.UnsubscribeURL = strings.TrimSuffix(s.opts.PublicURL, "/") + "/api/v1/subscriptions/" + sub.ID
+	}
+	if len(first.p.Attributes) > 0 {
+		d.Attributes = make(map[string]string, len(first.p.Attributes))
+		for k, a := range first.p.Attributes {
+			d.Attributes[k] = a.Value
+		}
+	}
+	if len(rows) == 1 {
+		return d
+	}
+	d.MessageID = j.group
+	msgs := make([]json.RawMessage, len(rows))
+	d.Alarms = nil
+	for i, r := range rows {
+		if json.Valid([]byte(r.p.Message)) {
+			msgs[i] = json.RawMessage(r.p.Message)
+		} else {
+			msgs[i], _ = json.Marshal(r.p.Message)
+		}
+		d.Alarms = append(d.Alarms, r.p.Alarms...)
+	}
+	body, _ := json.Marshal(msgs)
+	d.Message = string(body)
+	d.Subject = fmt.Sprintf("%d notifications from %s", len(rows), sub.Topic)
+	if len(d.Alarms) == len(rows) {
+		d.Subject = fmt.Sprintf("%d alarms changed state", len(rows))
+	}
+	return d
+}
+
+// record writes the attempt and moves the rows on: delivered, due again
+// after the retry policy's delay, or dead.
+func (s *Service) record(ctx context.Context, j job, rows []outboxRow, sub Subscription, res channel.Result, at time.Time, took time.Duration) {
+	attempt := rows[0].attempts + 1
+	state, next, lastErr, outcome := StateDelivered, int64(0), "", "delivered"
+	if res.Err != nil {
+		lastErr = res.Err.Error()
+		policy := s.opts.DefaultRetry(sub.Protocol)
+		if sub.RetryPolicy != nil {
+			policy = *sub.RetryPolicy
+		}
+		delay, ok := policy.Delay(attempt, !s.opts.jitterDisable)
+		switch {
+		case res.Permanent || !ok:
+			state, outcome = StateDead, "dead"
+			s.opts.Logger.Warn("notification dead-lettered", "tenant", j.tenant, "message", rows[0].message, "subscription", sub.ARN, "attempts", attempt, "err", res.Err)
+		default:
+			state, next, outcome = StatePending, millis(s.opts.Now().Add(delay)), "retry"
+		}
+	} else if res.Note != "" {
+		lastErr = res.Note
+	}
+	s.deliveries.WithLabelValues(sub.Protocol, outcome).Inc()
+	err := s.tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (tenant_id, message_id, subscription_id, attempt, at, status_code, latency_us, error)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, message_id, subscription_id, attempt) DO NOTHING`,
+				j.tenant, r.message, j.sub, attempt, millis(at), res.Status, took.Microseconds(), lastErr); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = $4, attempts = $5, next_attempt_at = $6, last_error = $7, updated_at = $8
+				WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3`,
+				j.tenant, r.message, j.sub, state, attempt, next, lastErr, millis(s.opts.Now())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The message will be sent again with the same id; the receiver
+		// drops the duplicate.
+		s.opts.Logger.Error("record a delivery attempt", "tenant", j.tenant, "message", rows[0].message, "err", err)
+	}
+}
+
+// Redrive puts a dead-lettered delivery back in the outbox, due at once,
+// for one more attempt: its retries are spent, so if that attempt fails it
+// is dead again.
+func (s *Service) Redrive(ctx context.Context, tenant, messageID, subscriptionID string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET state = $4, next_attempt_at = $5, updated_at = $5
+		WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3 AND state = $6`,
+		tenant, messageID, subscriptionID, StatePending, millis(s.opts.Now()), StateDead)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: no dead-lettered delivery of message %s to subscription %s", ErrInvalid, messageID, subscriptionID)
+	}
+	s.Wake()
+	return nil
+}
