@@ -21,12 +21,9 @@ type job struct {
 	tenant, sub, message, group string
 }
 
-func (j job) key() string {
-	if j.group != "" {
-		return j.tenant + "\x00" + j.sub + "\x00g" + j.group
-	}
-	return j.tenant + "\x00" + j.sub + "\x00m" + j.message
-}
+// key identifies the job's subscription: a subscription gets one delivery
+// at a time, so its messages arrive in the order they were published.
+func (j job) key() string { return j.tenant + "\x00" + j.sub }
 
 // Run delivers the outbox until ctx ends: it looks for due rows whenever
 // Wake is called and every PollInterval, and delivers them on Workers
@@ -76,11 +73,15 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// due returns due jobs not already being delivered, marking them in
-// flight.
+// due returns the due jobs of subscriptions with no delivery under way,
+// marking them in flight. Only a subscription's oldest pending message is
+// ever due: one waiting for a retry holds back those after it, so they
+// are never delivered out of order.
 func (s *Service) due(ctx context.Context) ([]job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT tenant_id, message_id, subscription_id, group_key FROM outbox
-		WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT `+fmt.Sprint(pollBatch),
+	rows, err := s.db.QueryContext(ctx, `SELECT o.tenant_id, o.message_id, o.subscription_id, o.group_key FROM outbox o
+		WHERE o.state = $1 AND o.next_attempt_at <= $2
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.tenant_id = o.tenant_id AND p.subscription_id = o.subscription_id AND p.state = $1 AND p.seq < o.seq)
+		ORDER BY o.next_attempt_at LIMIT `+fmt.Sprint(pollBatch),
 		StatePending, millis(s.opts.Now()))
 	if err != nil {
 		return nil, err
@@ -144,7 +145,7 @@ func (s *Service) deliver(ctx context.Context, j job) {
 func (s *Service) jobRows(ctx context.Context, j job) ([]outboxRow, error) {
 	q, args := `SELECT message_id, kind, attempts, payload FROM outbox WHERE tenant_id = $1 AND subscription_id = $2 AND state = $3`, []any{j.tenant, j.sub, StatePending}
 	if j.group != "" {
-		q, args = q+` AND group_key = $4 ORDER BY created_at, message_id`, append(args, j.group)
+		q, args = q+` AND group_key = $4 ORDER BY seq`, append(args, j.group)
 	} else {
 		q, args = q+` AND message_id = $4`, append(args, j.message)
 	}
@@ -236,7 +237,8 @@ func (s *Service) record(ctx context.Context, j job, rows []outboxRow, sub Subsc
 		lastErr = res.Note
 	}
 	s.deliveries.WithLabelValues(sub.Protocol, outcome).Inc()
-	err := s.tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+	ctx = context.WithoutCancel(ctx) // an attempt made is recorded, even during shutdown
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rows {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (tenant_id, message_id, subscription_id, attempt, at, status_code, latency_us, error)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, message_id, subscription_id, attempt) DO NOTHING`,

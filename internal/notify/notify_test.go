@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -362,5 +363,34 @@ func TestRetryPolicyDelays(t *testing.T) {
 	}
 	if err := (RetryPolicy{NumRetries: 100, NumMaxDelayRetries: 100, MinDelayTarget: 1, MaxDelayTarget: 3600}).Validate(); err == nil {
 		t.Error("a policy spanning 100 hours validated")
+	}
+}
+
+func TestSubscriptionGetsMessagesInOrderEvenAcrossRetries(t *testing.T) {
+	f := newService(t, nil)
+	rcv := newReceiver(t)
+	rcv.fail = []int{500} // the first message needs a retry; the rest must wait for it
+	ctx := context.Background()
+	mustTopic(t, f.svc, "acme", "ops", 0)
+	if _, err := f.svc.Subscribe(ctx, "acme", "ops", Subscription{Protocol: ProtocolWebhook, Endpoint: rcv.srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		if _, _, err := f.svc.Publish(ctx, "acme", "ops", Message{Body: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := rcv.wait(t, n+1)
+	var bodies []string
+	for _, g := range got[1:] {
+		bodies = append(bodies, g.env.Message)
+	}
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprint(i)
+	}
+	if strings.Join(bodies, ",") != strings.Join(want, ",") {
+		t.Errorf("delivered in order %v, want %v", bodies, want)
 	}
 }

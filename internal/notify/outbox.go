@@ -161,15 +161,25 @@ func (s *Service) insertRows(ctx context.Context, tx *sql.Tx, tenant string, t T
 				return 0, err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, message_id, subscription_id, topic, kind, payload, group_key, state, attempts, next_attempt_at, last_error, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, '', $10, $10)`,
-			tenant, id, sub.ID, t.Name, kind, string(body), group, StatePending, due, millis(now))
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, message_id, seq, subscription_id, topic, kind, payload, group_key, state, attempts, next_attempt_at, last_error, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, '', $11, $11)`,
+			tenant, id, s.nextSeq(), sub.ID, t.Name, kind, string(body), group, StatePending, due, millis(now))
 		if err != nil {
 			return 0, fmt.Errorf("write outbox: %w", err)
 		}
 	}
 	s.enqueued.WithLabelValues(tenant).Add(float64(len(subs)))
 	return len(subs), nil
+}
+
+// nextSeq numbers outbox rows in the order they are written: wall-clock
+// nanoseconds, made strictly increasing, so the order holds across
+// restarts too.
+func (s *Service) nextSeq() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq = max(s.seq+1, time.Now().UnixNano())
+	return s.seq
 }
 
 // Attempt is one delivery attempt as recorded.
@@ -216,7 +226,7 @@ func (s *Service) Deliveries(ctx context.Context, tenant string, f DeliveryFilte
 			q += fmt.Sprintf(" AND %s = $%d", c.col, len(args))
 		}
 	}
-	q += fmt.Sprintf(" ORDER BY created_at DESC, message_id LIMIT %d", f.Limit)
+	q += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", f.Limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

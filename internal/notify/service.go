@@ -76,7 +76,8 @@ type Service struct {
 
 	wake     chan struct{}
 	mu       sync.Mutex
-	inflight map[string]bool // outbox jobs being delivered
+	inflight map[string]bool // subscriptions with a delivery under way
+	seq      int64           // the last outbox seq handed out
 
 	deliveries *prometheus.CounterVec
 	latency    *prometheus.HistogramVec

@@ -73,10 +73,13 @@ CREATE INDEX subscriptions_by_topic ON subscriptions (tenant_id, topic);
 -- the receiver sees on every attempt. state: pending, delivered, dead
 -- (retries exhausted or a permanent failure). payload is the message as
 -- JSON (subject, body, attributes, alarm changes, confirmation token).
--- group_key is set while a topic's grouping window holds the row.
+-- group_key is set while a topic's grouping window holds the row. seq
+-- orders a subscription's messages: they are delivered one at a time,
+-- oldest first.
 CREATE TABLE outbox (
     tenant_id       TEXT NOT NULL,
     message_id      TEXT NOT NULL,
+    seq             BIGINT NOT NULL,
     subscription_id TEXT NOT NULL,
     topic           TEXT NOT NULL,
     kind            TEXT NOT NULL,
@@ -92,6 +95,7 @@ CREATE TABLE outbox (
 );
 
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_subscription ON outbox (tenant_id, subscription_id, state, seq);
 
 CREATE TABLE delivery_attempts (
     tenant_id       TEXT NOT NULL,
