@@ -10,10 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/miradorhq/mirador/internal/alarms"
 	"github.com/miradorhq/mirador/internal/auth"
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/metrics"
+	"github.com/miradorhq/mirador/internal/notify"
 	"github.com/miradorhq/mirador/internal/traces"
 	"github.com/miradorhq/mirador/internal/traces/sampling"
 	"github.com/miradorhq/mirador/internal/traces/xray"
@@ -30,6 +32,8 @@ type Options struct {
 	Traces        *traces.Service
 	Sampling      *sampling.Service
 	XRay          *xray.Decoder
+	Alarms        *alarms.Service
+	Notify        *notify.Service
 	// Ready reports why the server is not ready yet, or nil once it is.
 	Ready      func() error
 	Version    string
@@ -87,6 +91,30 @@ var routeTable = append([]route{
 	{name: "updateSamplingRule", method: "PUT", path: "/api/v1/traces/sampling-rules/{name}", scope: auth.ScopeAdmin, tag: "traces", summary: "Change fields of a sampling rule (only FixedRate and ReservoirSize of Default)", doc: updateSamplingRuleDoc},
 	{name: "deleteSamplingRule", method: "DELETE", path: "/api/v1/traces/sampling-rules/{name}", scope: auth.ScopeAdmin, tag: "traces", summary: "Delete a sampling rule (not Default)", doc: samplingRuleDoc},
 	{name: "getTrace", method: "GET", path: "/api/v1/traces/{traceId}", scope: auth.ScopeRead, tag: "traces", summary: "A whole trace by id (32 hex digits or an X-Ray id), without a time range", doc: getTraceDoc},
+	{name: "listAlarms", method: "GET", path: "/api/v1/alarms", scope: auth.ScopeRead, tag: "alarms", summary: "List alarms with their state", doc: listAlarmsDoc},
+	{name: "getAlarm", method: "GET", path: "/api/v1/alarms/{name}", scope: auth.ScopeRead, tag: "alarms", summary: "Describe an alarm and its state", doc: alarmDoc},
+	{name: "putAlarm", method: "PUT", path: "/api/v1/alarms/{name}", scope: auth.ScopeAdmin, tag: "alarms", summary: "Create or replace a metric or composite alarm", doc: putAlarmDoc},
+	{name: "deleteAlarm", method: "DELETE", path: "/api/v1/alarms/{name}", scope: auth.ScopeAdmin, tag: "alarms", summary: "Delete an alarm (its history stays)", doc: alarmDoc},
+	{name: "setAlarmState", method: "POST", path: "/api/v1/alarms/{name}/state", scope: auth.ScopeAdmin, tag: "alarms", summary: "Force an alarm's state to test its actions", doc: setAlarmStateDoc},
+	{name: "setAlarmActions", method: "POST", path: "/api/v1/alarms/{name}/actions", scope: auth.ScopeAdmin, tag: "alarms", summary: "Enable or disable an alarm's actions", doc: alarmActionsDoc},
+	{name: "alarmHistory", method: "GET", path: "/api/v1/alarms/{name}/history", scope: auth.ScopeRead, tag: "alarms", summary: "An alarm's history: configuration updates, state changes, actions", doc: alarmHistoryDoc},
+	{name: "allAlarmHistory", method: "GET", path: "/api/v1/alarm-history", scope: auth.ScopeRead, tag: "alarms", summary: "The history of every alarm", doc: allHistoryDoc},
+	{name: "queryAlarmHistory", method: "POST", path: "/api/v1/alarm-history/query", scope: auth.ScopeRead, tag: "alarms", summary: "Run a Logs Insights query over the alarm history", doc: queryHistoryDoc},
+	{name: "listMutes", method: "GET", path: "/api/v1/mute-windows", scope: auth.ScopeRead, tag: "alarms", summary: "List mute windows that have not ended", doc: listMutesDoc},
+	{name: "putMute", method: "POST", path: "/api/v1/mute-windows", scope: auth.ScopeAdmin, tag: "alarms", summary: "Mute the actions of matching alarms for a time", doc: putMuteDoc},
+	{name: "deleteMute", method: "DELETE", path: "/api/v1/mute-windows/{id}", scope: auth.ScopeAdmin, tag: "alarms", summary: "End a mute window", doc: deleteMuteDoc},
+	{name: "listTopics", method: "GET", path: "/api/v1/topics", scope: auth.ScopeRead, tag: "notifications", summary: "List topics", doc: listTopicsDoc},
+	{name: "getTopic", method: "GET", path: "/api/v1/topics/{name}", scope: auth.ScopeRead, tag: "notifications", summary: "Describe a topic", doc: topicDoc},
+	{name: "putTopic", method: "PUT", path: "/api/v1/topics/{name}", scope: auth.ScopeAdmin, tag: "notifications", summary: "Create or update a topic (idempotent)", doc: putTopicDoc},
+	{name: "deleteTopic", method: "DELETE", path: "/api/v1/topics/{name}", scope: auth.ScopeAdmin, tag: "notifications", summary: "Delete a topic and its subscriptions", doc: topicDoc},
+	{name: "publish", method: "POST", path: "/api/v1/topics/{name}/publish", scope: auth.ScopeIngest, tag: "notifications", summary: "Publish a message to a topic's subscriptions", doc: publishDoc},
+	{name: "listSubscriptions", method: "GET", path: "/api/v1/topics/{name}/subscriptions", scope: auth.ScopeRead, tag: "notifications", summary: "List a topic's subscriptions", doc: listSubsDoc},
+	{name: "subscribe", method: "POST", path: "/api/v1/topics/{name}/subscriptions", scope: auth.ScopeAdmin, tag: "notifications", summary: "Subscribe an endpoint to a topic", doc: subscribeDoc},
+	{name: "confirmSubscription", method: "GET", path: "/api/v1/subscriptions/confirm", tag: "notifications", summary: "Confirm a webhook subscription (the SubscribeURL; the token is the credential)", doc: confirmDoc},
+	{name: "getSubscription", method: "GET", path: "/api/v1/subscriptions/{id}", scope: auth.ScopeRead, tag: "notifications", summary: "Describe a subscription", doc: subscriptionDoc},
+	{name: "unsubscribe", method: "DELETE", path: "/api/v1/subscriptions/{id}", scope: auth.ScopeAdmin, tag: "notifications", summary: "Delete a subscription", doc: subscriptionDoc},
+	{name: "listDeliveries", method: "GET", path: "/api/v1/deliveries", scope: auth.ScopeRead, tag: "notifications", summary: "Outbox deliveries with every attempt (status, latency, error); state=dead lists the dead letters", doc: deliveriesDoc},
+	{name: "redriveDelivery", method: "POST", path: "/api/v1/deliveries/redrive", scope: auth.ScopeAdmin, tag: "notifications", summary: "Give a dead-lettered delivery one more attempt", doc: redriveDoc},
 	{name: "apiNotFound", path: "/api/v1/"},
 	{name: "pprof", path: "/debug/pprof/", scope: auth.ScopeAdmin},
 	{name: "jaegerServices", method: "GET", path: JaegerPrefix + "/services", scope: auth.ScopeRead, tag: "jaeger", summary: "Jaeger: services"},
@@ -159,6 +187,31 @@ func (o Options) handlers() map[string]http.Handler {
 		"xrayCreateSamplingRule":  o.xraySampling(),
 		"xrayUpdateSamplingRule":  o.xraySampling(),
 		"xrayDeleteSamplingRule":  o.xraySampling(),
+
+		"listAlarms":          o.listAlarms(),
+		"getAlarm":            o.getAlarm(),
+		"putAlarm":            o.putAlarm(),
+		"deleteAlarm":         o.deleteAlarm(),
+		"setAlarmState":       o.setAlarmState(),
+		"setAlarmActions":     o.setAlarmActions(),
+		"alarmHistory":        o.alarmHistory(),
+		"allAlarmHistory":     o.alarmHistory(),
+		"queryAlarmHistory":   o.queryAlarmHistory(),
+		"listMutes":           o.listMutes(),
+		"putMute":             o.putMute(),
+		"deleteMute":          o.deleteMute(),
+		"listTopics":          o.listTopics(),
+		"getTopic":            o.getTopic(),
+		"putTopic":            o.putTopic(),
+		"deleteTopic":         o.deleteTopic(),
+		"publish":             o.publish(),
+		"listSubscriptions":   o.listSubscriptions(),
+		"subscribe":           o.subscribe(),
+		"confirmSubscription": o.confirmSubscription(),
+		"getSubscription":     o.getSubscription(),
+		"unsubscribe":         o.unsubscribe(),
+		"listDeliveries":      o.listDeliveries(),
+		"redriveDelivery":     o.redrive(),
 
 		"pprof":         profiling(),
 		"remoteWrite":   o.Metrics.RemoteWriteHandler(),

@@ -21,6 +21,7 @@ type Config struct {
 	OTLPGRPCAddr string `yaml:"otlp_grpc_addr" help:"Address of the OTLP/gRPC listener; empty disables it."`
 	XRayUDPAddr  string `yaml:"xray_udp_addr" help:"Address of the X-Ray daemon listener: segments over UDP, and the sampling API over TCP on the same host and port (unauthenticated, as the daemon is; off loopback it needs --insecure). Empty disables it."`
 	Insecure     bool   `yaml:"insecure" help:"Allow listening on non-loopback addresses without any API key."`
+	PublicURL    string `yaml:"public_url" help:"Base URL at which people and webhook receivers reach this server, for links in notifications and subscription confirmations; empty means http://<http_addr>."`
 
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" help:"How long graceful shutdown waits for in-flight requests."`
 	MemoryLimit     Bytes    `yaml:"memory_limit" help:"Soft limit of the process's memory: the Go runtime collects garbage harder as it is approached (as GOMEMLIMIT does); 0 leaves the runtime's default."`
@@ -31,6 +32,8 @@ type Config struct {
 	EventStore EventStore `yaml:"eventstore"`
 	Logs       Logs       `yaml:"logs"`
 	Traces     Traces     `yaml:"traces"`
+	Alarms     Alarms     `yaml:"alarms"`
+	Notify     Notify     `yaml:"notify"`
 	Limits     Limits     `yaml:"limits"`
 
 	// TenantLimits overrides Limits for named tenants; fields a tenant's
@@ -109,6 +112,29 @@ type Traces struct {
 	XRayAccountID            string   `yaml:"xray_account_id" help:"Account id in the ARNs of X-Ray sampling rules."`
 }
 
+// Alarms configures the alarm evaluator.
+type Alarms struct {
+	Workers int `yaml:"workers" help:"Alarms evaluated at once in an evaluation round."`
+}
+
+// Notify configures notification delivery.
+type Notify struct {
+	AllowPrivateTargets bool     `yaml:"allow_private_targets" help:"Let webhook and Slack subscriptions reach loopback and private (RFC 1918, RFC 4193) addresses, as a self-hosted receiver usually is; link-local and cloud-metadata addresses are refused either way."`
+	Workers             int      `yaml:"workers" help:"Deliveries made at once (each subscription receives one at a time, in order)."`
+	SendTimeout         Duration `yaml:"send_timeout" help:"How long one delivery attempt may take before it counts as failed and is retried."`
+	PagerDutyURL        string   `yaml:"pagerduty_url" help:"PagerDuty Events API v2 endpoint that pagerduty subscriptions post to."`
+	SMTP                SMTP     `yaml:"smtp"`
+}
+
+// SMTP configures the mail relay e-mail subscriptions are sent through.
+type SMTP struct {
+	Addr     string `yaml:"addr" help:"host:port of the SMTP server; empty disables e-mail subscriptions."`
+	From     string `yaml:"from" help:"Sender address of notification e-mails."`
+	Username string `yaml:"username" help:"SMTP user for PLAIN authentication; empty sends without authenticating."`
+	Password string `yaml:"password" help:"SMTP password (prefer the environment variable MIRADOR_NOTIFY_SMTP_PASSWORD)."`
+	TLS      string `yaml:"tls" help:"starttls (upgrade, refusing a server that cannot), implicit (TLS from the first byte, usually port 465) or none (a loopback relay only)."`
+}
+
 // Limits bound what one tenant may send. Zero means unlimited.
 type Limits struct {
 	MaxRequestBodyBytes       Bytes   `yaml:"max_request_body_bytes" help:"Largest request body accepted, after decompression."`
@@ -172,6 +198,14 @@ func Default() *Config {
 			XRayTenant:               "default",
 			XRayRegion:               "us-east-1",
 			XRayAccountID:            "000000000000",
+		},
+		Alarms: Alarms{Workers: 8},
+		Notify: Notify{
+			AllowPrivateTargets: true,
+			Workers:             16,
+			SendTimeout:         Duration(15 * time.Second),
+			PagerDutyURL:        "https://events.pagerduty.com/v2/enqueue",
+			SMTP:                SMTP{TLS: "starttls"},
 		},
 		Limits: Limits{
 			MaxRequestBodyBytes:       64 << 20,

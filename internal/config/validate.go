@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,29 @@ func (c *Config) Validate() error {
 	checkAddr("otlp_http_addr", c.OTLPHTTPAddr, true)
 	checkAddr("otlp_grpc_addr", c.OTLPGRPCAddr, true)
 	checkAddr("xray_udp_addr", c.XRayUDPAddr, true)
+	checkAddr("notify.smtp.addr", c.Notify.SMTP.Addr, true)
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("public_url", c.PublicURL, "must be an http or https URL such as https://mirador.example.com")
+		}
+	}
+	switch c.Notify.SMTP.TLS {
+	case "starttls", "implicit", "none":
+	default:
+		bad("notify.smtp.tls", c.Notify.SMTP.TLS, "must be starttls, implicit or none")
+	}
+	if c.Notify.SMTP.Addr != "" && c.Notify.SMTP.From == "" {
+		bad("notify.smtp.from", c.Notify.SMTP.From, "must be set when notify.smtp.addr is (the sender address of notification e-mails)")
+	}
+	if c.Notify.Workers < 1 {
+		bad("notify.workers", c.Notify.Workers, "must be at least 1")
+	}
+	if c.Alarms.Workers < 1 {
+		bad("alarms.workers", c.Alarms.Workers, "must be at least 1")
+	}
+	if c.Notify.SendTimeout <= 0 {
+		bad("notify.send_timeout", c.Notify.SendTimeout, "must be positive")
+	}
 	seen := map[string]string{}
 	// The X-Ray address is TCP too (the sampling API), so it must not share
 	// a port with the others.

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip gRPC messages
 
+	"github.com/miradorhq/mirador/internal/alarms"
 	"github.com/miradorhq/mirador/internal/api"
 	"github.com/miradorhq/mirador/internal/auth"
 	"github.com/miradorhq/mirador/internal/buildinfo"
@@ -33,6 +34,7 @@ import (
 	"github.com/miradorhq/mirador/internal/logs"
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
+	"github.com/miradorhq/mirador/internal/notify"
 	"github.com/miradorhq/mirador/internal/query"
 	"github.com/miradorhq/mirador/internal/tenant"
 	"github.com/miradorhq/mirador/internal/traces"
@@ -64,6 +66,11 @@ type Server struct {
 	traces   *traces.Service
 	sampling *sampling.Service
 	spanRED  *traces.SpanMetrics
+	notify   *notify.Service
+	alarms   *alarms.Service
+
+	stopAlarms context.CancelFunc // stops the evaluator and the notifier
+	bg         sync.WaitGroup     // their goroutines
 
 	serving  bool // the listeners belong to the HTTP and gRPC servers
 	ready    atomic.Bool
@@ -159,6 +166,10 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 		}
 	}
 
+	if err := s.openAlarms(ctx, reg); err != nil {
+		return nil, fmt.Errorf("open alarms: %w", err)
+	}
+
 	receiver := otlp.NewReceiver(otlp.Options{
 		Metrics: otlp.MetricsConsumerFunc(func(ctx context.Context, md pmetric.Metrics) (otlp.Result, error) {
 			res, err := s.metrics.ConsumeOTLP(ctx, md)
@@ -196,6 +207,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 			Authenticator: s.auth, Tenants: tenants, Keys: keys,
 			Metrics: s.metrics, OTLP: receiver, Logs: s.logs, Traces: s.traces,
 			Sampling: s.sampling, XRay: xray.NewDecoder(),
+			Alarms: s.alarms, Notify: s.notify,
 			Ready:   s.readiness,
 			Version: buildinfo.Version, Gatherer: reg, Registerer: reg,
 			Logger: logger,
@@ -381,6 +393,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.wg.Wait()
+		if s.stopAlarms != nil {
+			s.stopAlarms() // before the stores they write to close
+			s.bg.Wait()
+		}
 		if s.spanRED != nil {
 			s.spanRED.Close() // writes the last span metrics before the TSDB closes
 		}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/miradorhq/mirador/internal/alarms"
+	"github.com/miradorhq/mirador/internal/logs"
+	"github.com/miradorhq/mirador/internal/notify"
+	"github.com/miradorhq/mirador/internal/notify/channel"
+	"github.com/miradorhq/mirador/internal/notify/safeurl"
+)
+
+// openAlarms builds the notifier and the alarm evaluator and starts both;
+// stopAlarms stops them.
+func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) error {
+	cfg := s.cfg
+	public := cfg.PublicURL
+	if public == "" {
+		public = "http://" + s.selfScrapeAddr()
+	}
+	policy := safeurl.Policy{AllowPrivate: cfg.Notify.AllowPrivateTargets}
+	client := channel.NewHTTPClient(policy, cfg.Notify.SendTimeout.Std())
+	senders := map[string]channel.Sender{
+		notify.ProtocolWebhook: channel.Webhook{Client: client},
+		notify.ProtocolLog:     channel.LogSink{Logs: s.logs},
+	}
+	s.notify = notify.New(notify.Options{
+		DB: s.meta.DB(), Senders: senders, URLPolicy: policy,
+		ValidateLogGroup: logs.ValidateGroupName, PublicURL: public,
+		Workers: cfg.Notify.Workers, SendTimeout: cfg.Notify.SendTimeout.Std(),
+		Logger: s.logger.With("component", "notify"), Registerer: reg,
+	})
+	s.alarms = alarms.New(alarms.Options{
+		DB: s.meta.DB(), Notify: s.notify, Metrics: s.metrics, History: s.events,
+		PublicURL: public, Workers: cfg.Alarms.Workers,
+		Logger: s.logger.With("component", "alarms"), Registerer: reg,
+	})
+	if err := s.alarms.Load(ctx); err != nil {
+		return err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s.stopAlarms = cancel
+	s.bg.Add(2)
+	go func() { defer s.bg.Done(); s.notify.Run(bg) }()
+	go func() {
+		defer s.bg.Done()
+		if err := s.alarms.Run(bg); err != nil {
+			s.logger.Error("alarm evaluator stopped", "err", err)
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,220 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+
+	"github.com/miradorhq/mirador/internal/notify/envelope"
+)
+
+// webhookReceiver is an HTTP endpoint that verifies each delivery's
+// signature with the subscription's secret, as a receiver should.
+type webhookReceiver struct {
+	mu       sync.Mutex
+	secret   []byte
+	got      []envelope.Envelope
+	badSigs  int
+	srv      *httptest.Server
+	received chan struct{}
+}
+
+func newWebhookReceiver(t *testing.T) *webhookReceiver {
+	r := &webhookReceiver{received: make(chan struct{}, 100)}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var env envelope.Envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.mu.Lock()
+		if env.Verify(r.secret, time.Minute, time.Now()) != nil || req.Header.Get(envelope.SignatureHeader) != env.Signature {
+			r.badSigs++
+		}
+		r.got = append(r.got, env)
+		r.mu.Unlock()
+		r.received <- struct{}{}
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *webhookReceiver) envelopes() []envelope.Envelope {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]envelope.Envelope(nil), r.got...)
+}
+
+// apiJSON sends a JSON request and decodes the envelope's data into out.
+func (c client) apiJSON(t *testing.T, method, path string, body any, want int, out any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	status, resp := c.do(t, method, path, rd, http.Header{"Content-Type": {"application/json"}})
+	if status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, status, resp, want)
+	}
+	if out != nil {
+		var env struct{ Data json.RawMessage }
+		if err := json.Unmarshal(resp, &env); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(env.Data, out); err != nil {
+			t.Fatalf("%s: %v", env.Data, err)
+		}
+	}
+}
+
+// subscribeWebhook creates topic and a webhook subscription to r, and
+// gives r the subscription's secret.
+func subscribeWebhook(t *testing.T, c client, topic string, r *webhookReceiver) {
+	t.Helper()
+	c.apiJSON(t, "PUT", "/api/v1/topics/"+topic, nil, http.StatusOK, nil)
+	var sub struct{ Secret string }
+	c.apiJSON(t, "POST", "/api/v1/topics/"+topic+"/subscriptions", map[string]any{"protocol": "webhook", "endpoint": r.srv.URL}, http.StatusCreated, &sub)
+	r.mu.Lock()
+	r.secret = []byte(sub.Secret)
+	r.mu.Unlock()
+}
+
+type alarmNotification struct {
+	AlarmName, NewStateValue, OldStateValue, NewStateReason string
+}
+
+func TestRemoteWriteDrivesAnAlarmThroughOKAlarmOK(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	rcv := newWebhookReceiver(t)
+	subscribeWebhook(t, c, "oncall", rcv)
+
+	rw := remoteWriteClient(t, s, "", remoteapi.WriteV1MessageType)
+	push := func(v float64) { // one sample a second, as a scrape would
+		if _, err := rw.Store(context.Background(), writeRequest(t, timeSeries("checkout_latency_seconds", v, time.Now(), "service", "checkout")), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push(0.1)
+	alarm := map[string]any{
+		"query": `max(checkout_latency_seconds{service="checkout"})`, "periodSeconds": 10,
+		"evaluationPeriods": 1, "comparisonOperator": "GreaterThanThreshold", "threshold": 2,
+		"alarmActions": []string{"oncall"}, "okActions": []string{"oncall"},
+	}
+	c.apiJSON(t, "PUT", "/api/v1/alarms/checkout-slow", alarm, http.StatusCreated, nil)
+
+	var states []string
+	waitFor := func(state string) {
+		t.Helper()
+		deadline := time.After(45 * time.Second)
+		for {
+			select {
+			case <-rcv.received:
+				envs := rcv.envelopes()
+				var m alarmNotification
+				if err := json.Unmarshal([]byte(envs[len(envs)-1].Message), &m); err != nil {
+					t.Fatal(err)
+				}
+				states = append(states, m.OldStateValue+"→"+m.NewStateValue)
+				if m.NewStateValue == state {
+					return
+				}
+			case <-time.After(time.Second):
+				push(map[string]float64{"OK": 0.1, "ALARM": 5}[state])
+			case <-deadline:
+				t.Fatalf("no %s notification in 45s; got %v", state, states)
+			}
+		}
+	}
+	waitFor("OK")
+	waitFor("ALARM")
+	waitFor("OK")
+	if strings.Join(states, " ") != "INSUFFICIENT_DATA→OK OK→ALARM ALARM→OK" {
+		t.Errorf("notifications %v", states)
+	}
+	envs := rcv.envelopes()
+	rcv.mu.Lock()
+	bad := rcv.badSigs
+	rcv.mu.Unlock()
+	if bad != 0 {
+		t.Errorf("%d deliveries failed signature verification", bad)
+	}
+	ids := map[string]bool{}
+	for _, e := range envs {
+		ids[e.MessageID] = true
+	}
+	if len(ids) != len(envs) || envs[1].Subject != `ALARM: "checkout-slow"` {
+		t.Errorf("message ids %v, subject %q", ids, envs[1].Subject)
+	}
+
+	// Describe, history and deliveries tell the same story.
+	var st struct{ State, StateReason string }
+	c.apiJSON(t, "GET", "/api/v1/alarms/checkout-slow", nil, http.StatusOK, &st)
+	if st.State != "OK" || !strings.Contains(st.StateReason, "was not greater than the threshold (2.0)") {
+		t.Errorf("describe: %+v", st)
+	}
+	var hist struct {
+		Items []struct{ HistoryItemType, HistorySummary string }
+	}
+	c.apiJSON(t, "GET", "/api/v1/alarms/checkout-slow/history?type=StateUpdate", nil, http.StatusOK, &hist)
+	if len(hist.Items) != 3 || hist.Items[1].HistorySummary != "Alarm updated from OK to ALARM" {
+		t.Errorf("history %+v", hist.Items)
+	}
+	var ds struct {
+		Deliveries []struct {
+			State    string
+			Attempts []struct{ StatusCode int }
+		}
+	}
+	c.apiJSON(t, "GET", "/api/v1/deliveries?topic=oncall", nil, http.StatusOK, &ds)
+	if len(ds.Deliveries) != 3 || ds.Deliveries[0].State != "delivered" || ds.Deliveries[0].Attempts[0].StatusCode != 200 {
+		t.Errorf("deliveries %+v", ds.Deliveries)
+	}
+}
+
+func TestAlarmAndTopicAPIErrors(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		want         int
+		says         string
+	}{
+		{"PUT", "/api/v1/alarms/x", map[string]any{"query": "up{", "periodSeconds": 60, "evaluationPeriods": 1, "comparisonOperator": "GreaterThanThreshold"}, 400, "query"},
+		{"PUT", "/api/v1/alarms/x", map[string]any{"query": "up", "periodSeconds": 60, "evaluationPeriods": 1, "comparisonOperator": "Bigger"}, 400, "ComparisonOperator"},
+		{"PUT", "/api/v1/alarms/x", map[string]any{"rule": "ALARM(a) AND (", "periodSeconds": 60}, 400, "rule"},
+		{"PUT", "/api/v1/alarms/x", map[string]any{"qeury": "up"}, 400, "unknown field"},
+		{"GET", "/api/v1/alarms/nope", nil, 404, "not found"},
+		{"POST", "/api/v1/alarms/nope/state", map[string]any{"state": "ALARM", "reason": "t"}, 404, "not found"},
+		{"POST", "/api/v1/topics/nope/publish", map[string]any{"message": "hi"}, 404, "topic not found"},
+		{"PUT", "/api/v1/topics/bad%20name", nil, 400, "names are 1 to 256"},
+		{"GET", "/api/v1/subscriptions/confirm?tenant=default&id=x&token=y", nil, 400, "token"},
+	} {
+		var rd io.Reader
+		if tc.body != nil {
+			b, _ := json.Marshal(tc.body)
+			rd = bytes.NewReader(b)
+		}
+		status, body := c.do(t, tc.method, tc.path, rd, nil)
+		if status != tc.want || !strings.Contains(string(body), tc.says) {
+			t.Errorf("%s %s: %d %s, want %d saying %q", tc.method, tc.path, status, body, tc.want, tc.says)
+		}
+	}
+	c.apiJSON(t, "PUT", "/api/v1/topics/ops", nil, http.StatusOK, nil)
+	status, body := c.do(t, "POST", "/api/v1/topics/ops/subscriptions", strings.NewReader(`{"protocol":"webhook","endpoint":"http://169.254.169.254/latest"}`), nil)
+	if status != 400 || !strings.Contains(string(body), "link-local") {
+		t.Errorf("metadata endpoint: %d %s", status, body)
+	}
+}
