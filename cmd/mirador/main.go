@@ -4,6 +4,7 @@
 //	mirador query EXPR [flags]    evaluate PromQL against a server
 //	mirador logs query|tail|groups
 //	mirador traces get|search|query
+//	mirador alarms list|get|put|delete|history|set-state|enable|disable
 //	mirador keys create|list|revoke
 //	mirador tenants create|list
 //	mirador version
@@ -33,6 +34,7 @@ Commands:
   query      evaluate a PromQL expression against a server
   logs       query, tail and list logs on a server
   traces     get, search and query traces on a server
+  alarms     list, create, test and inspect alarms on a server
   keys       create, list and revoke API keys
   tenants    create and list tenants
   version    print the version
@@ -61,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runLogs(ctx, args, os.Environ(), stdout)
 	case "traces":
 		err = runTraces(context.Background(), args, os.Environ(), stdout)
+	case "alarms":
+		err = runAlarms(context.Background(), args, os.Environ(), stdout)
 	case "keys", "tenants":
 		err = runStoreCommand(cmd, args, stdout)
 	case "version":

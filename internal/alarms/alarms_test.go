@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -476,13 +477,14 @@ func TestAnomalyBandAlarmAndSeries(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	now := h.clock.Now()
-	// Three days of a daily cycle, one sample a minute, then a spike.
+	// Three days of a noisy daily cycle, one sample a minute, then a spike.
+	rnd := rand.New(rand.NewPCG(1, 2))
 	start := now.Add(-72 * time.Hour)
 	app, _ := h.metrics.Appender(ctx, "acme")
 	ls := labels.FromStrings("__name__", "rps")
 	for ts := start; ts.Before(now); ts = ts.Add(time.Minute) {
 		hour := float64(ts.Hour()) + float64(ts.Minute())/60
-		v := 100 + 50*math.Sin(2*math.Pi*hour/24)
+		v := (100 + 50*math.Sin(2*math.Pi*hour/24)) * (1 + 0.1*rnd.NormFloat64())
 		if _, err := app.Append(0, ls, 0, ts.UnixMilli(), v, nil, nil, storage.AOptions{}); err != nil {
 			t.Fatal(err)
 		}

@@ -115,7 +115,7 @@ func (s *Service) evaluate(ctx context.Context, e *entry, now time.Time) {
 	}
 	e.evalErr = ""
 	s.evaluations.WithLabelValues("ok").Inc()
-	if err := s.transition(ctx, e, res.State, res.Reason, res.ReasonData, at); err != nil {
+	if err := s.transition(ctx, e, res.State, res.Reason, res.ReasonData, s.opts.Now()); err != nil {
 		e.evalErr = err.Error()
 		s.opts.Logger.Warn("alarm state change not saved; it is retried at the next evaluation", "tenant", e.tenant, "alarm", a.Name, "err", err)
 	}
