@@ -30,13 +30,21 @@ func (j job) key() string { return j.tenant + "\x00" + j.sub }
 // goroutines. Rows left pending by a crash are picked up at once.
 func (s *Service) Run(ctx context.Context) {
 	jobs := make(chan job)
+	s.records = make(chan *attemptRecord)
+	recorded := make(chan struct{})
+	go func() { s.recordAttempts(s.records); close(recorded) }()
 	var wg sync.WaitGroup
 	for range s.opts.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				s.deliver(ctx, j)
+				// Go on with the subscription's next message while it is
+				// due: the cheap way through a backlog.
+				for ok := true; ok && ctx.Err() == nil; {
+					s.deliver(ctx, j)
+					j, ok = s.nextOf(ctx, j)
+				}
 				s.mu.Lock()
 				delete(s.inflight, j.key())
 				s.mu.Unlock()
@@ -46,10 +54,17 @@ func (s *Service) Run(ctx context.Context) {
 	defer func() {
 		close(jobs)
 		wg.Wait()
+		close(s.records)
+		<-recorded
 	}()
 	tick := time.NewTicker(s.opts.PollInterval)
 	defer tick.Stop()
+	lastCleanup := time.Time{}
 	for {
+		if time.Since(lastCleanup) > time.Hour {
+			s.cleanup(ctx)
+			lastCleanup = time.Now()
+		}
 		due, err := s.due(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.opts.Logger.Warn("read the notification outbox", "err", err)
@@ -73,15 +88,50 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
+// nextOf returns the job of j's subscription's oldest pending message if
+// it is due now.
+func (s *Service) nextOf(ctx context.Context, j job) (job, bool) {
+	next := job{tenant: j.tenant, sub: j.sub}
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT message_id, group_key, next_attempt_at FROM outbox
+		WHERE state = $1 AND tenant_id = $2 AND subscription_id = $3 ORDER BY seq LIMIT 1`,
+		StatePending, j.tenant, j.sub).Scan(&next.message, &next.group, &at)
+	if err != nil || at > millis(s.opts.Now()) {
+		return j, false
+	}
+	return next, true
+}
+
+// Retention of finished deliveries and their attempts.
+const deliveryRetention = 7 * 24 * time.Hour
+
+// cleanup deletes deliveries finished (delivered or dead) longer ago than
+// deliveryRetention, with their attempts.
+func (s *Service) cleanup(ctx context.Context) {
+	cut := millis(s.opts.Now().Add(-deliveryRetention))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE EXISTS (SELECT 1 FROM outbox o
+			WHERE o.tenant_id = delivery_attempts.tenant_id AND o.message_id = delivery_attempts.message_id AND o.subscription_id = delivery_attempts.subscription_id
+			AND o.state <> $1 AND o.updated_at < $2)`, StatePending, cut); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE state <> $1 AND updated_at < $2`, StatePending, cut)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		s.opts.Logger.Warn("delete old deliveries", "err", err)
+	}
+}
+
 // due returns the due jobs of subscriptions with no delivery under way,
 // marking them in flight. Only a subscription's oldest pending message is
 // ever due: one waiting for a retry holds back those after it, so they
 // are never delivered out of order.
 func (s *Service) due(ctx context.Context) ([]job, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT o.tenant_id, o.message_id, o.subscription_id, o.group_key FROM outbox o
-		WHERE o.state = $1 AND o.next_attempt_at <= $2
-		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.tenant_id = o.tenant_id AND p.subscription_id = o.subscription_id AND p.state = $1 AND p.seq < o.seq)
-		ORDER BY o.next_attempt_at LIMIT `+fmt.Sprint(pollBatch),
+		JOIN (SELECT tenant_id, subscription_id, MIN(seq) AS seq FROM outbox WHERE state = $1 GROUP BY tenant_id, subscription_id) head
+		ON o.tenant_id = head.tenant_id AND o.subscription_id = head.subscription_id AND o.seq = head.seq
+		WHERE o.next_attempt_at <= $2 ORDER BY o.next_attempt_at LIMIT `+fmt.Sprint(pollBatch),
 		StatePending, millis(s.opts.Now()))
 	if err != nil {
 		return nil, err
@@ -90,7 +140,7 @@ func (s *Service) due(ctx context.Context) ([]job, error) {
 	var out []job
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for rows.Next() {
+	for rows.Next() && len(s.inflight) < s.opts.Workers {
 		var j job
 		if err := rows.Scan(&j.tenant, &j.message, &j.sub, &j.group); err != nil {
 			return out, err
@@ -143,11 +193,9 @@ func (s *Service) deliver(ctx context.Context, j job) {
 
 // jobRows reads the pending rows of a job, oldest first.
 func (s *Service) jobRows(ctx context.Context, j job) ([]outboxRow, error) {
-	q, args := `SELECT message_id, kind, attempts, payload FROM outbox WHERE tenant_id = $1 AND subscription_id = $2 AND state = $3`, []any{j.tenant, j.sub, StatePending}
-	if j.group != "" {
-		q, args = q+` AND group_key = $4 ORDER BY seq`, append(args, j.group)
-	} else {
-		q, args = q+` AND message_id = $4`, append(args, j.message)
+	q, args := `SELECT message_id, kind, attempts, payload FROM outbox WHERE tenant_id = $1 AND subscription_id = $2 AND state = $3 AND group_key = $4 ORDER BY seq`, []any{j.tenant, j.sub, StatePending, j.group}
+	if j.group == "" {
+		q, args = `SELECT message_id, kind, attempts, payload FROM outbox WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3 AND state = $4`, []any{j.tenant, j.message, j.sub, StatePending}
 	}
 	rs, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -237,27 +285,78 @@ func (s *Service) record(ctx context.Context, j job, rows []outboxRow, sub Subsc
 		lastErr = res.Note
 	}
 	s.deliveries.WithLabelValues(sub.Protocol, outcome).Inc()
-	ctx = context.WithoutCancel(ctx) // an attempt made is recorded, even during shutdown
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		for _, r := range rows {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (tenant_id, message_id, subscription_id, attempt, at, status_code, latency_us, error)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, message_id, subscription_id, attempt) DO NOTHING`,
-				j.tenant, r.message, j.sub, attempt, millis(at), res.Status, took.Microseconds(), lastErr); err != nil {
-				return err
+	rec := &attemptRecord{j: j, rows: rows, attempt: attempt, state: state, next: next, lastErr: lastErr,
+		status: res.Status, at: at, took: took, done: make(chan struct{})}
+	s.records <- rec
+	<-rec.done
+}
+
+// attemptRecord is one attempt waiting to be written.
+type attemptRecord struct {
+	j       job
+	rows    []outboxRow
+	attempt int
+	state   string
+	next    int64
+	lastErr string
+	status  int
+	at      time.Time
+	took    time.Duration
+	done    chan struct{}
+}
+
+// maxRecordBatch bounds how many attempts one transaction records.
+const maxRecordBatch = 256
+
+// recordAttempts writes attempts as they come, many per transaction (one
+// fsync for all the workers that finished meanwhile), until records is
+// closed.
+func (s *Service) recordAttempts(records <-chan *attemptRecord) {
+	for first := range records {
+		batch := []*attemptRecord{first}
+	drain:
+		for len(batch) < maxRecordBatch {
+			select {
+			case r, ok := <-records:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = $4, attempts = $5, next_attempt_at = $6, last_error = $7, updated_at = $8
-				WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3`,
-				j.tenant, r.message, j.sub, state, attempt, next, lastErr, millis(s.opts.Now())); err != nil {
-				return err
+		}
+		if err := s.writeAttempts(batch); err != nil {
+			// The messages will be sent again with the same ids; receivers
+			// drop the duplicates.
+			s.opts.Logger.Error("record delivery attempts", "attempts", len(batch), "err", err)
+		}
+		for _, r := range batch {
+			close(r.done)
+		}
+	}
+}
+
+func (s *Service) writeAttempts(batch []*attemptRecord) error {
+	ctx := context.Background() // an attempt made is recorded, even during shutdown
+	now := millis(s.opts.Now())
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, a := range batch {
+			for _, r := range a.rows {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (tenant_id, message_id, subscription_id, attempt, at, status_code, latency_us, error)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, message_id, subscription_id, attempt) DO NOTHING`,
+					a.j.tenant, r.message, a.j.sub, a.attempt, millis(a.at), a.status, a.took.Microseconds(), a.lastErr); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = $4, attempts = $5, next_attempt_at = $6, last_error = $7, updated_at = $8
+					WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3`,
+					a.j.tenant, r.message, a.j.sub, a.state, a.attempt, a.next, a.lastErr, now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		// The message will be sent again with the same id; the receiver
-		// drops the duplicate.
-		s.opts.Logger.Error("record a delivery attempt", "tenant", j.tenant, "message", rows[0].message, "err", err)
-	}
 }
 
 // Redrive puts a dead-lettered delivery back in the outbox, due at once,

@@ -104,13 +104,18 @@ func newService(t *testing.T, mod func(*Options)) *fixture {
 	if mod != nil {
 		mod(&opts)
 	}
-	svc := New(opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { svc.Run(ctx); close(done) }()
-	f := &fixture{svc: svc, db: store, stop: func() { cancel(); <-done }}
+	f := &fixture{svc: New(opts), db: store, stop: func() {}}
+	f.start()
 	t.Cleanup(func() { f.stop(); store.Close() })
 	return f
+}
+
+// start runs the dispatcher until stop.
+func (f *fixture) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.svc.Run(ctx); close(done) }()
+	f.stop = func() { cancel(); <-done; f.stop = func() {} }
 }
 
 func mustTopic(t *testing.T, s *Service, tenant, name string, window time.Duration) {

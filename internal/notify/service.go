@@ -76,8 +76,9 @@ type Service struct {
 
 	wake     chan struct{}
 	mu       sync.Mutex
-	inflight map[string]bool // subscriptions with a delivery under way
-	seq      int64           // the last outbox seq handed out
+	inflight map[string]bool     // subscriptions with a delivery under way
+	seq      int64               // the last outbox seq handed out
+	records  chan *attemptRecord // to the recorder, while Run runs
 
 	deliveries *prometheus.CounterVec
 	latency    *prometheus.HistogramVec

@@ -95,7 +95,7 @@ CREATE TABLE outbox (
 );
 
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
-CREATE INDEX outbox_by_subscription ON outbox (tenant_id, subscription_id, state, seq);
+CREATE INDEX outbox_by_subscription ON outbox (state, tenant_id, subscription_id, seq);
 
 CREATE TABLE delivery_attempts (
     tenant_id       TEXT NOT NULL,
