@@ -39,19 +39,23 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // hook records webhook deliveries.
 type hook struct {
-	mu   sync.Mutex
-	envs []envelope.Envelope
-	srv  *httptest.Server
+	mu       sync.Mutex
+	envs     []envelope.Envelope
+	arrivals map[string]time.Time // by message id
+	srv      *httptest.Server
 }
 
+func (h *hook) arrival(id string) time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.arrivals[id] }
+
 func newHook(t *testing.T) *hook {
-	h := &hook{}
+	h := &hook{arrivals: map[string]time.Time{}}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env envelope.Envelope
 		_ = json.Unmarshal(b, &env)
 		h.mu.Lock()
 		h.envs = append(h.envs, env)
+		h.arrivals[env.MessageID] = time.Now()
 		h.mu.Unlock()
 	}))
 	t.Cleanup(h.srv.Close)
@@ -81,6 +85,11 @@ func alarmMessage(t *testing.T, env envelope.Envelope) snsMessage {
 	if err := json.Unmarshal([]byte(env.Message), &m); err != nil {
 		t.Fatalf("message %q: %v", env.Message, err)
 	}
+	return m
+}
+
+func alarmMessageOf(msg string) (m snsMessage) {
+	_ = json.Unmarshal([]byte(msg), &m)
 	return m
 }
 
