@@ -26,6 +26,12 @@ func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) erro
 		notify.ProtocolWebhook: channel.Webhook{Client: client},
 		notify.ProtocolLog:     channel.LogSink{Logs: s.logs},
 	}
+	if smtp := cfg.Notify.SMTP; smtp.Addr != "" {
+		senders[notify.ProtocolEmail] = channel.Email{Config: channel.SMTPConfig{
+			Addr: smtp.Addr, From: smtp.From, Username: smtp.Username, Password: smtp.Password,
+			TLS: smtp.TLS, Timeout: cfg.Notify.SendTimeout.Std(),
+		}}
+	}
 	s.notify = notify.New(notify.Options{
 		DB: s.meta.DB(), Senders: senders, URLPolicy: policy,
 		ValidateLogGroup: logs.ValidateGroupName, PublicURL: public,
