@@ -122,9 +122,7 @@ func (s *Service) message(tenant string, r *record, n notification) notify.Messa
 	case n.repeat:
 		subject = fmt.Sprintf("STILL %s: %q", n.new, a.Name)
 	}
-	if len([]rune(subject)) > notify.MaxSubjectChars {
-		subject = string([]rune(subject)[:notify.MaxSubjectChars-1]) + "…"
-	}
+	subject = truncateRunes(subject, notify.MaxSubjectChars)
 	attrs := map[string]filterpolicy.Attribute{
 		"AlarmName":     {DataType: "String", Value: a.Name},
 		"NewStateValue": {DataType: "String", Value: string(n.new)},

@@ -74,6 +74,8 @@ type Metrics struct {
 	Global        yaml.Node `yaml:"global" help:"Prometheus 'global' section (scrape_interval, external_labels, ...) (file only)."`
 	ScrapeConfigs yaml.Node `yaml:"scrape_configs" help:"Prometheus 'scrape_configs' section, static and file service discovery (file only)."`
 	OTLP          yaml.Node `yaml:"otlp" help:"Prometheus 'otlp' section (promote_resource_attributes, translation_strategy, ...) (file only)."`
+	RuleFiles     yaml.Node `yaml:"rule_files" help:"Prometheus 'rule_files': globs of alerting and recording rule files, relative to this file, evaluated against the scrape tenant's metrics (file only)."`
+	RulesTopic    string    `yaml:"rules_topic" help:"Topic that firing and resolved alerts of the rule files are published to when an alert has no 'topic' label."`
 
 	// Prometheus is the parsed form of the sections above.
 	Prometheus *promconfig.Config `yaml:"-"`
@@ -173,6 +175,7 @@ func Default() *Config {
 			LookbackDelta:       Duration(5 * time.Minute),
 			ScrapeTenant:        "default",
 			SelfScrapeInterval:  Duration(15 * time.Second),
+			RulesTopic:          "alerts",
 		},
 		EventStore: EventStore{
 			WALFsync:           "always",

@@ -20,7 +20,7 @@ var yamlLine = regexp.MustCompile(`line \d+: `)
 // loader, which applies its defaults and validation.
 func (c *Config) parsePrometheus() error {
 	doc := map[string]*yaml.Node{}
-	for name, n := range map[string]*yaml.Node{"global": &c.Metrics.Global, "scrape_configs": &c.Metrics.ScrapeConfigs, "otlp": &c.Metrics.OTLP} {
+	for name, n := range map[string]*yaml.Node{"global": &c.Metrics.Global, "scrape_configs": &c.Metrics.ScrapeConfigs, "otlp": &c.Metrics.OTLP, "rule_files": &c.Metrics.RuleFiles} {
 		if n.Kind != 0 {
 			doc[name] = n
 		}
@@ -31,7 +31,7 @@ func (c *Config) parsePrometheus() error {
 	}
 	pc, err := promconfig.Load(string(text), slog.New(slog.DiscardHandler))
 	if err != nil {
-		return fmt.Errorf("invalid configuration: metrics (Prometheus global/scrape_configs/otlp sections): %s", yamlLine.ReplaceAllString(err.Error(), ""))
+		return fmt.Errorf("invalid configuration: metrics (Prometheus global/scrape_configs/otlp/rule_files sections): %s", yamlLine.ReplaceAllString(err.Error(), ""))
 	}
 	pc.SetDirectory(c.configDir())
 	c.Metrics.Prometheus = pc

@@ -35,6 +35,10 @@ type Options struct {
 	QueryMaxConcurrency int
 	LookbackDelta       time.Duration
 
+	// AlertSink receives the alerts of the rule files as they start
+	// firing and resolve.
+	AlertSink AlertSink
+
 	// Limits returns the limits of a tenant; called when its TSDB opens.
 	Limits func(tenant string) Limits
 
@@ -76,7 +80,8 @@ type Engine struct {
 	closed  bool
 
 	scrape     *scraper
-	converters sync.Pool // of *otlptranslator.PrometheusConverter, which keep caches
+	rules      *ruleRunner // the scrape tenant's rule files, if any
+	converters sync.Pool   // of *otlptranslator.PrometheusConverter, which keep caches
 
 	ingested *prometheus.CounterVec
 	rejected *prometheus.CounterVec
@@ -155,6 +160,10 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		_ = e.Close()
 		return nil, err
 	}
+	if err := e.startRules(); err != nil {
+		_ = e.Close()
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -211,6 +220,7 @@ func (e *Engine) StopScraping() {
 	if e.scrape != nil {
 		e.scrape.stop()
 	}
+	e.stopRules()
 }
 
 // Close stops scraping and closes every TSDB, flushing their WALs.

@@ -82,7 +82,7 @@ func (e *Engine) newPromAPI(t *tenantDB, prefix string) *promAPI {
 		false, // admin endpoints (delete series, snapshot) are not exposed
 		false, 0,
 		e.logger.With("component", "prometheus api", "tenant", t.id),
-		func(context.Context) v1.RulesRetriever { return noRules{} },
+		func(context.Context) v1.RulesRetriever { return e.rulesRetriever(t.id) },
 		0, 1, 1<<20, // remote read: unlimited samples, one at a time, 1 MiB frames
 		false,
 		regexp.MustCompile(`^$`), // no cross-origin access
@@ -173,7 +173,7 @@ type noAlertmanagers struct{}
 func (noAlertmanagers) Alertmanagers() []*url.URL        { return nil }
 func (noAlertmanagers) DroppedAlertmanagers() []*url.URL { return nil }
 
-// noRules: no rule groups are loaded.
+// noRules: a tenant without rule files.
 type noRules struct{}
 
 func (noRules) RuleGroups() []*rules.Group           { return nil }

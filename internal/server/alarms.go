@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/miradorhq/mirador/internal/alarms"
 	"github.com/miradorhq/mirador/internal/logs"
+	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/notify"
 	"github.com/miradorhq/mirador/internal/notify/channel"
 	"github.com/miradorhq/mirador/internal/notify/safeurl"
@@ -57,4 +59,29 @@ func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) erro
 		}
 	}()
 	return nil
+}
+
+// publishAlerts publishes alert changes of the rule files, one message per
+// topic: the alert's "topic" label, else metrics.rules_topic.
+func (s *Server) publishAlerts(ctx context.Context, tenant string, alerts []metrics.Alert) error {
+	if s.notify == nil {
+		return errors.New("notifications are not running yet")
+	}
+	byTopic := map[string][]metrics.Alert{}
+	for _, a := range alerts {
+		topic := a.Labels["topic"]
+		if topic == "" {
+			topic = s.cfg.Metrics.RulesTopic
+		}
+		byTopic[topic] = append(byTopic[topic], a)
+	}
+	var errs []error
+	for topic, as := range byTopic {
+		msg := alarms.PrometheusAlertsMessage(topic, "http://"+s.selfScrapeAddr()+"/prometheus", as)
+		if _, _, err := s.notify.Publish(ctx, tenant, topic, msg); err != nil {
+			s.logger.Warn("rule alerts not published, retried at the next send; create the topic or set the alert's topic label", "tenant", tenant, "topic", topic, "alerts", len(as), "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

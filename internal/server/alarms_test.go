@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -216,5 +218,75 @@ func TestAlarmAndTopicAPIErrors(t *testing.T) {
 	status, body := c.do(t, "POST", "/api/v1/topics/ops/subscriptions", strings.NewReader(`{"protocol":"webhook","endpoint":"http://169.254.169.254/latest"}`), nil)
 	if status != 400 || !strings.Contains(string(body), "link-local") {
 		t.Errorf("metadata endpoint: %d %s", status, body)
+	}
+}
+
+func TestPrometheusRuleFileAlertReachesAWebhook(t *testing.T) {
+	dir := t.TempDir()
+	rules := `groups:
+- name: queues
+  rules:
+  - alert: QueueTooDeep
+    expr: max(queue_depth) > 5
+    labels: {severity: page, topic: oncall}
+    annotations: {summary: 'queue depth is {{ $value }}'}
+`
+	if err := os.WriteFile(filepath.Join(dir, "queues.rules.yml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := testServerIn(t, dir, "metrics:\n  global: {evaluation_interval: 1s}\n  rule_files: ['*.rules.yml']\n")
+	c := client{base: httpBase(s)}
+	rcv := newWebhookReceiver(t)
+	subscribeWebhook(t, c, "oncall", rcv)
+	rw := remoteWriteClient(t, s, "", remoteapi.WriteV1MessageType)
+	push := func(v float64) {
+		if _, err := rw.Store(context.Background(), writeRequest(t, timeSeries("queue_depth", v, time.Now())), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var am struct {
+		Status, Receiver string
+		Alerts           []struct {
+			Status      string
+			Labels      map[string]string
+			Annotations map[string]string
+		}
+	}
+	await := func(status string, v float64) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			push(v)
+			select {
+			case <-rcv.received:
+				envs := rcv.envelopes()
+				if err := json.Unmarshal([]byte(envs[len(envs)-1].Message), &am); err != nil {
+					t.Fatal(err)
+				}
+				if am.Status == status {
+					return
+				}
+			case <-time.After(500 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s alert within 20s", status)
+			}
+		}
+	}
+	await("firing", 9)
+	if am.Receiver != "oncall" || len(am.Alerts) != 1 || am.Alerts[0].Labels["alertname"] != "QueueTooDeep" || am.Alerts[0].Annotations["summary"] != "queue depth is 9" {
+		t.Errorf("firing payload %+v", am)
+	}
+	if status, body := c.get(t, "/prometheus/api/v1/alerts", nil); status != 200 || !contains(body, `"state":"firing"`) {
+		t.Errorf("/api/v1/alerts: %d %s", status, body)
+	}
+	if status, body := c.get(t, "/prometheus/api/v1/rules", nil); status != 200 || !contains(body, `"name":"queues"`) {
+		t.Errorf("/api/v1/rules: %d %s", status, body)
+	}
+	await("resolved", 1)
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if rcv.badSigs != 0 || len(rcv.got) != 2 {
+		t.Errorf("%d messages (%d bad signatures), want firing and resolved once each", len(rcv.got), rcv.badSigs)
 	}
 }

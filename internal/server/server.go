@@ -8,11 +8,14 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -139,6 +142,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 		ScrapeTenant:        cfg.Metrics.ScrapeTenant,
 		SelfScrapeAddr:      s.selfScrapeAddr(),
 		SelfScrapeInterval:  cfg.Metrics.SelfScrapeInterval.Std(),
+		AlertSink:           s.publishAlerts,
 		ListenAddr:          s.Addr("http"),
 		BuildInfo: metrics.BuildInfo{
 			Version: buildinfo.Version, Revision: buildinfo.Revision, Branch: buildinfo.Branch,
@@ -430,12 +434,27 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// SIGHUP re-reads the rule files, as it does for Prometheus.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var serveErr error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	case serveErr = <-s.Errors():
-		logger.Error("listener failed; shutting down", "err", serveErr)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+			break wait
+		case serveErr = <-s.Errors():
+			logger.Error("listener failed; shutting down", "err", serveErr)
+			break wait
+		case <-hup:
+			if err := s.metrics.ReloadRules(); err != nil {
+				logger.Error("rule files not reloaded; the previous rules keep running", "err", err)
+			} else {
+				logger.Info("rule files reloaded")
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Std())
 	defer cancel()
