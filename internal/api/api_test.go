@@ -18,6 +18,7 @@ import (
 	"github.com/miradorhq/mirador/internal/eventstore"
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
 	"github.com/miradorhq/mirador/internal/logs"
+	"github.com/miradorhq/mirador/internal/logs/metricfilter"
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/notify"
@@ -65,7 +66,7 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	h := NewHandler(Options{
-		Alarms: alarmSvc, Notify: notifier,
+		Alarms: alarmSvc, Notify: notifier, MetricFilters: metricfilter.NewStore(store.DB()),
 		Authenticator: authn, Tenants: tenants, Keys: keys, Metrics: eng, Logs: logsSvc,
 		Traces: traces.New(traces.Options{Store: events, Registerer: reg}), XRay: xray.NewDecoder(),
 		Sampling: sampling.NewService(store, sampling.Options{Registerer: reg}),

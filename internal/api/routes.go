@@ -14,6 +14,7 @@ import (
 	"github.com/miradorhq/mirador/internal/auth"
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
 	"github.com/miradorhq/mirador/internal/logs"
+	"github.com/miradorhq/mirador/internal/logs/metricfilter"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/notify"
 	"github.com/miradorhq/mirador/internal/traces"
@@ -34,6 +35,7 @@ type Options struct {
 	XRay          *xray.Decoder
 	Alarms        *alarms.Service
 	Notify        *notify.Service
+	MetricFilters *metricfilter.Store
 	// Ready reports why the server is not ready yet, or nil once it is.
 	Ready      func() error
 	Version    string
@@ -81,6 +83,10 @@ var routeTable = append([]route{
 	{name: "getLogGroup", method: "GET", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeRead, tag: "logs", summary: "Describe a log group", doc: logGroupDoc},
 	{name: "putLogGroup", method: "PUT", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeAdmin, tag: "logs", summary: "Set a log group's retention, creating the group if needed", doc: putLogGroupDoc},
 	{name: "deleteLogGroup", method: "DELETE", path: "/api/v1/logs/groups/{name...}", scope: auth.ScopeAdmin, tag: "logs", summary: "Delete a log group and all its records", doc: deleteLogGroupDoc},
+	{name: "listMetricFilters", method: "GET", path: "/api/v1/logs/metric-filters", scope: auth.ScopeRead, tag: "logs", summary: "List metric filters (of one log group with ?group=)", doc: listMetricFiltersDoc},
+	{name: "putMetricFilter", method: "PUT", path: "/api/v1/logs/metric-filters/{name}", scope: auth.ScopeAdmin, tag: "logs", summary: "Create or replace a metric filter: log records matching a pattern become a metric", doc: putMetricFilterDoc},
+	{name: "deleteMetricFilter", method: "DELETE", path: "/api/v1/logs/metric-filters/{name}", scope: auth.ScopeAdmin, tag: "logs", summary: "Delete a metric filter", doc: deleteMetricFilterDoc},
+	{name: "testMetricFilter", method: "POST", path: "/api/v1/logs/metric-filters/test", scope: auth.ScopeRead, tag: "logs", summary: "Test a filter pattern on sample messages (TestMetricFilter)", doc: testMetricFilterDoc},
 	{name: "listServices", method: "GET", path: "/api/v1/traces/services", scope: auth.ScopeRead, tag: "traces", summary: "List the services that sent spans", doc: listServicesDoc},
 	{name: "searchTraces", method: "POST", path: "/api/v1/traces/search", scope: auth.ScopeRead, tag: "traces", summary: "Find traces by service, operation, attributes, duration, error and time", doc: searchTracesDoc},
 	{name: "queryTraces", method: "POST", path: "/api/v1/traces/query", scope: auth.ScopeRead, tag: "traces", summary: "Run an Insights pipeline over spans", doc: queryTracesDoc},
@@ -188,6 +194,10 @@ func (o Options) handlers() map[string]http.Handler {
 		"xrayUpdateSamplingRule":  o.xraySampling(),
 		"xrayDeleteSamplingRule":  o.xraySampling(),
 
+		"listMetricFilters":   o.listMetricFilters(),
+		"putMetricFilter":     o.putMetricFilter(),
+		"deleteMetricFilter":  o.deleteMetricFilter(),
+		"testMetricFilter":    o.testMetricFilter(),
 		"listAlarms":          o.listAlarms(),
 		"getAlarm":            o.getAlarm(),
 		"putAlarm":            o.putAlarm(),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/query/filterpattern"
 )
 
 var ingestNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -111,4 +112,22 @@ func FuzzNDJSON(f *testing.F) {
 			t.Fatalf("%d records + %d errors for %d non-blank lines", len(recs), len(errs), nonBlank)
 		}
 	})
+}
+
+// The level of an NDJSON line becomes the record's severity; filter
+// patterns still find it as the JSON field it was.
+func TestRecordFieldFindsTheLevelNDJSONKeptAsSeverity(t *testing.T) {
+	r := eventstore.Record{SeverityText: "error", Attributes: []eventstore.Attr{{Key: "order", Value: eventstore.StringValue("o-1")}}}
+	for key, want := range map[string]string{"level": "error", "severity": "error", "order": "o-1"} {
+		if v, ok := RecordField(&r, key); !ok || v.String() != want {
+			t.Errorf("%s: %v %v, want %s", key, v, ok, want)
+		}
+	}
+	if _, ok := RecordField(&r, "missing"); ok {
+		t.Error("found a field that is not there")
+	}
+	p, _ := filterpattern.Parse(`{ $.level = "error" }`)
+	if !matcher(p)(&r) {
+		t.Error(`{ $.level = "error" } does not match a record ingested with "level":"error"`)
+	}
 }

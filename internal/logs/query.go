@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,12 +169,16 @@ func (s *Service) Filter(ctx context.Context, tenant string, req FilterRequest) 
 func matcher(p *filterpattern.Pattern) func(r *eventstore.Record) bool {
 	return func(r *eventstore.Record) bool {
 		return p.Match(filterpattern.Event{Message: r.Body, Fields: func(path string) (eventstore.Value, bool) {
-			return lookupAttr(r, path)
+			return RecordField(r, path)
 		}})
 	}
 }
 
-func lookupAttr(r *eventstore.Record, key string) (eventstore.Value, bool) {
+// RecordField resolves a JSON field of a record as filter patterns see it:
+// an attribute, a resource attribute, or the level ("level", "severity"),
+// which NDJSON ingest keeps as the record's severity rather than as an
+// attribute.
+func RecordField(r *eventstore.Record, key string) (eventstore.Value, bool) {
 	for _, a := range r.Attributes {
 		if a.Key == key {
 			return a.Value, true
@@ -183,6 +188,9 @@ func lookupAttr(r *eventstore.Record, key string) (eventstore.Value, bool) {
 		if a.Key == key {
 			return a.Value, true
 		}
+	}
+	if r.SeverityText != "" && slices.Contains(levelKeys, key) {
+		return eventstore.StringValue(r.SeverityText), true
 	}
 	return eventstore.Value{}, false
 }

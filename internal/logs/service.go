@@ -40,9 +40,17 @@ type Options struct {
 	TailBuffer     int
 	Limits         func(tenant string) Limits
 	Query          query.Limits
-	Now            func() time.Time
-	Logger         *slog.Logger
-	Registerer     prometheus.Registerer
+	// MetricFilters, if set, sees every record once it is stored.
+	MetricFilters RecordObserver
+	Now           func() time.Time
+	Logger        *slog.Logger
+	Registerer    prometheus.Registerer
+}
+
+// RecordObserver sees the records of each ingest call after they are
+// stored, in order; it must not keep or change them.
+type RecordObserver interface {
+	Observe(tenant string, recs []eventstore.Record)
 }
 
 // Service is the logs pillar: ingest into the event store's logs dataset,
@@ -174,6 +182,9 @@ func (s *Service) Ingest(ctx context.Context, tenant, protocol string, recs []ev
 		return IngestResult{}, fmt.Errorf("store log records: %w", err)
 	}
 	s.tail.publish(tenant, kept)
+	if s.opts.MetricFilters != nil {
+		s.opts.MetricFilters.Observe(tenant, kept)
+	}
 	res.Accepted = len(kept)
 	s.ingested.WithLabelValues(tenant, protocol).Add(float64(len(kept)))
 	return res, nil

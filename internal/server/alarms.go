@@ -14,8 +14,8 @@ import (
 	"github.com/miradorhq/mirador/internal/notify/safeurl"
 )
 
-// openAlarms builds the notifier and the alarm evaluator and starts both;
-// stopAlarms stops them.
+// openAlarms builds the notifier and the alarm evaluator, and starts them
+// with the metric filters' writer; stopBackground stops all three.
 func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) error {
 	cfg := s.cfg
 	public := cfg.PublicURL
@@ -49,8 +49,9 @@ func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) erro
 		return err
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	s.stopAlarms = cancel
-	s.bg.Add(2)
+	s.stopBackground = cancel
+	s.bg.Add(3)
+	go func() { defer s.bg.Done(); s.filters.Run(bg) }()
 	go func() { defer s.bg.Done(); s.notify.Run(bg) }()
 	go func() {
 		defer s.bg.Done()

@@ -290,3 +290,55 @@ func TestPrometheusRuleFileAlertReachesAWebhook(t *testing.T) {
 		t.Errorf("%d messages (%d bad signatures), want firing and resolved once each", len(rcv.got), rcv.badSigs)
 	}
 }
+
+func TestMetricFilterTurnsLogsIntoASeriesAnAlarmFiresOn(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	rcv := newWebhookReceiver(t)
+	subscribeWebhook(t, c, "oncall", rcv)
+	c.apiJSON(t, "PUT", "/api/v1/logs/metric-filters/checkout-errors", map[string]any{
+		"logGroupName": "checkout", "filterPattern": `{ $.level = "error" }`,
+		"metricTransformations": []map[string]any{{"metricName": "checkout_errors", "metricNamespace": "Shop", "metricValue": "1", "defaultValue": 0}},
+	}, http.StatusOK, nil)
+	status, body := c.do(t, "PUT", "/api/v1/logs/metric-filters/bad", strings.NewReader(`{"logGroupName":"checkout","filterPattern":"{ $.level = ","metricTransformations":[{"metricName":"m","metricNamespace":"N","metricValue":"1"}]}`), nil)
+	if status != 400 || !contains(body, "filterPattern") {
+		t.Errorf("bad pattern: %d %s", status, body)
+	}
+	var tested struct{ Matches []struct{ EventNumber int } }
+	c.apiJSON(t, "POST", "/api/v1/logs/metric-filters/test", map[string]any{"filterPattern": "ERROR", "logEventMessages": []string{"INFO ok", "ERROR boom"}}, http.StatusOK, &tested)
+	if len(tested.Matches) != 1 || tested.Matches[0].EventNumber != 2 {
+		t.Errorf("test: %+v", tested)
+	}
+
+	// Three errors and a success, 90 s ago: their minute is closed, so the
+	// sum is written at the next flush.
+	at := time.Now().Add(-90 * time.Second).UTC().Format(time.RFC3339Nano)
+	var lines []string
+	for _, level := range []string{"error", "info", "error", "error"} {
+		lines = append(lines, `{"time":"`+at+`","level":"`+level+`","message":"checkout finished"}`)
+	}
+	status, body = c.do(t, "POST", "/api/v1/logs/ingest?group=checkout", strings.NewReader(strings.Join(lines, "\n")), http.Header{"Content-Type": {"application/x-ndjson"}})
+	if status != 200 {
+		t.Fatalf("ingest: %d %s", status, body)
+	}
+	eventually(t, 20*time.Second, "the metric filter's series", func() bool {
+		return c.query(t, "checkout_errors")[`checkout_errors{log_group="checkout", metric_filter="checkout-errors", namespace="Shop"}`] == 3
+	})
+
+	c.apiJSON(t, "PUT", "/api/v1/alarms/checkout-errors", map[string]any{
+		"metric":        map[string]any{"namespace": "Shop", "metricName": "checkout_errors", "statistic": "Sum"},
+		"periodSeconds": 60, "evaluationPeriods": 1, "comparisonOperator": "GreaterThanOrEqualToThreshold", "threshold": 3,
+		"alarmActions": []string{"oncall"},
+	}, http.StatusCreated, nil)
+	select {
+	case <-rcv.received:
+	case <-time.After(20 * time.Second):
+		var st map[string]any
+		c.apiJSON(t, "GET", "/api/v1/alarms/checkout-errors", nil, http.StatusOK, &st)
+		t.Fatalf("no notification; alarm %v", st)
+	}
+	var m alarmNotification
+	if err := json.Unmarshal([]byte(rcv.envelopes()[0].Message), &m); err != nil || m.NewStateValue != "ALARM" || !strings.Contains(m.NewStateReason, "[3.0 (") {
+		t.Errorf("notification %+v (%v)", m, err)
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"github.com/miradorhq/mirador/internal/eventstore/wal"
 	"github.com/miradorhq/mirador/internal/ingest/otlp"
 	"github.com/miradorhq/mirador/internal/logs"
+	"github.com/miradorhq/mirador/internal/logs/metricfilter"
 	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/metrics"
 	"github.com/miradorhq/mirador/internal/notify"
@@ -72,8 +73,11 @@ type Server struct {
 	notify   *notify.Service
 	alarms   *alarms.Service
 
-	stopAlarms context.CancelFunc // stops the evaluator and the notifier
-	bg         sync.WaitGroup     // their goroutines
+	filters    *metricfilter.Applier
+	filterDefs *metricfilter.Store
+
+	stopBackground context.CancelFunc // stops the evaluator, the notifier and the metric filters
+	bg             sync.WaitGroup     // their goroutines
 
 	serving  bool // the listeners belong to the HTTP and gRPC servers
 	ready    atomic.Bool
@@ -211,7 +215,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Ser
 			Authenticator: s.auth, Tenants: tenants, Keys: keys,
 			Metrics: s.metrics, OTLP: receiver, Logs: s.logs, Traces: s.traces,
 			Sampling: s.sampling, XRay: xray.NewDecoder(),
-			Alarms: s.alarms, Notify: s.notify,
+			Alarms: s.alarms, Notify: s.notify, MetricFilters: s.filterDefs,
 			Ready:   s.readiness,
 			Version: buildinfo.Version, Gatherer: reg, Registerer: reg,
 			Logger: logger,
@@ -397,8 +401,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.wg.Wait()
-		if s.stopAlarms != nil {
-			s.stopAlarms() // before the stores they write to close
+		if s.stopBackground != nil {
+			s.stopBackground() // before the stores they write to close
 			s.bg.Wait()
 		}
 		if s.spanRED != nil {
@@ -522,7 +526,13 @@ func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error 
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
+	s.filterDefs = metricfilter.NewStore(s.meta.DB())
+	s.filters = metricfilter.NewApplier(metricfilter.ApplierOptions{
+		Store: s.filterDefs, Appender: s.metrics.Appender,
+		Logger: s.logger.With("component", "metric filters"), Registerer: reg,
+	})
 	s.logs = logs.New(logs.Options{
+		MetricFilters:  s.filters,
 		Store:          s.events,
 		Groups:         groups,
 		GroupAttribute: cfg.Logs.GroupAttribute,
