@@ -342,3 +342,39 @@ func TestMetricFilterTurnsLogsIntoASeriesAnAlarmFiresOn(t *testing.T) {
 		t.Errorf("notification %+v (%v)", m, err)
 	}
 }
+
+func TestPublishToALogGroupSubscriptionWithAFilterPolicy(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	c.apiJSON(t, "PUT", "/api/v1/topics/deploys", map[string]any{"displayName": "Deploys"}, http.StatusOK, nil)
+	c.apiJSON(t, "POST", "/api/v1/topics/deploys/subscriptions", map[string]any{
+		"protocol": "log", "endpoint": "notifications", "filterPolicy": `{"env":["prod"]}`,
+	}, http.StatusCreated, nil)
+	publish := func(env, msg string) int {
+		var out struct{ Deliveries int }
+		c.apiJSON(t, "POST", "/api/v1/topics/deploys/publish", map[string]any{
+			"subject": "deploy", "message": msg,
+			"messageAttributes": map[string]any{"env": map[string]string{"dataType": "String", "stringValue": env}},
+		}, http.StatusOK, &out)
+		return out.Deliveries
+	}
+	if n := publish("staging", "v41 to staging"); n != 0 {
+		t.Errorf("staging message: %d deliveries, want 0 (filtered out)", n)
+	}
+	if n := publish("prod", "v42 to prod"); n != 1 {
+		t.Errorf("prod message: %d deliveries, want 1", n)
+	}
+	var res struct{ Rows []map[string]string }
+	eventually(t, 10*time.Second, "the notification in the log group", func() bool {
+		status, body := c.do(t, "POST", "/api/v1/logs/query", strings.NewReader(`{"query":"fields @message","logGroups":["notifications"]}`), nil)
+		_ = json.Unmarshal(body, &res)
+		return status == http.StatusOK && len(res.Rows) > 0
+	})
+	if len(res.Rows) != 1 || !strings.Contains(res.Rows[0]["@message"], `"message":"v42 to prod"`) {
+		t.Errorf("log group holds %v", res.Rows)
+	}
+	status, body := c.do(t, "POST", "/api/v1/topics/deploys/publish", strings.NewReader(`{"message":""}`), nil)
+	if status != 400 || !contains(body, "message: must not be empty") {
+		t.Errorf("empty message: %d %s", status, body)
+	}
+}
