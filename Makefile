@@ -50,6 +50,8 @@ fuzz:
 	$(GO) test ./internal/api -run '^$$' -fuzz FuzzJaegerSearch -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/alarms/composite -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/notify/filterpolicy -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/alarms -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/logs/metricfilter -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzParsePacket -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzDecodeSegment -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/xray -run '^$$' -fuzz FuzzDecodePutTraceSegments -fuzztime $(FUZZTIME)

@@ -528,3 +528,58 @@ func (h *harness) sample2(ls labels.Labels, t time.Time, v float64) {
 	}
 	_ = app.Commit()
 }
+
+// After downtime only the current state is evaluated: an outage that
+// breached and recovered while the server was down sends nothing, and one
+// still breaching sends one notification, not one per missed minute.
+func TestCatchUpAfterDowntimeSendsNoStaleStorm(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	t0 := h.clock.Now()
+	for _, name := range []string{"recovered", "still-bad"} {
+		a := cpuAlarm(name)
+		a.EvaluationPeriods, a.DatapointsToAlarm = 1, 1
+		a.Query = `max(cpu{host="` + name + `"})`
+		if _, _, err := h.svc.Put(ctx, "acme", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(host string, minute int, v float64) {
+		app, _ := h.metrics.Appender(ctx, "acme")
+		if _, err := app.Append(0, labels.FromStrings("__name__", "cpu", "host", host), 0, t0.Add(time.Duration(minute)*time.Minute+30*time.Second).UnixMilli(), v, nil, nil, storage.AOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_ = app.Commit()
+	}
+	at("recovered", 0, 10)
+	at("still-bad", 0, 10)
+	h.round(t0.Add(time.Minute + 5*time.Second)) // both OK (no OK notification: INSUFFICIENT_DATA → OK is one each)
+	base := len(h.hook.wait(t, 2))
+
+	h.stop() // down for ten minutes, during which both breach
+	for m := 1; m <= 10; m++ {
+		at("still-bad", m, 99)
+		v := 99.0
+		if m >= 9 {
+			v = 10
+		}
+		at("recovered", m, v)
+	}
+	h.start()
+	h.clock.Set(t0.Add(11*time.Minute + 5*time.Second))
+	if n := h.svc.Round(ctx); n != 2 {
+		t.Fatalf("first round after restart evaluated %d alarms, want each once", n)
+	}
+	h.svc.Round(ctx) // nothing more is due in the same minute
+	envs := h.hook.wait(t, base+1)
+	time.Sleep(100 * time.Millisecond)
+	if got := h.hook.count() - base; got != 1 {
+		t.Fatalf("%d notifications after the downtime, want 1", got)
+	}
+	if m := alarmMessage(t, envs[base]); m.AlarmName != "still-bad" || m.NewStateValue != eval.Alarm {
+		t.Errorf("notification %+v, want still-bad entering ALARM", m)
+	}
+	if st := h.state("recovered"); st.State != eval.OK {
+		t.Errorf("recovered: %s", st.State)
+	}
+}

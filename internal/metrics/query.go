@@ -6,12 +6,20 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // CheckExpr parses a PromQL expression, for callers that store one to
 // evaluate later (alarms). The error says where the expression is wrong.
 func (e *Engine) CheckExpr(expr string) error {
 	_, err := e.parser.ParseExpr(expr)
+	return err
+}
+
+// ParseExpr parses a PromQL expression with the options every Engine
+// uses, without an Engine.
+func ParseExpr(expr string) error {
+	_, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
 	return err
 }
 

@@ -1,0 +1,36 @@
+package metricfilter
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/query/filterpattern"
+)
+
+// FuzzCompile feeds filter definitions as PutMetricFilter takes them:
+// each is refused with ErrInvalid or compiles, and a compiled filter runs
+// over a record without panicking.
+func FuzzCompile(f *testing.F) {
+	f.Add(`{ $.status = 200 }`, "$.latency", "route", "$.route", `{"status":200,"latency":3,"route":"/a"}`)
+	f.Add(`[ip, user, ts, request, status=4*, bytes]`, "$bytes", "status", "$status", `1.2.3.4 - [x] "GET /" 404 10`)
+	f.Add(`ERROR -timeout`, "1", "", "", "ERROR disk full")
+	f.Fuzz(func(t *testing.T, pattern, value, dim, ref, message string) {
+		tr := Transformation{MetricName: "m", MetricNamespace: "N", MetricValue: value}
+		if dim != "" {
+			tr.Dimensions = map[string]string{dim: ref}
+		}
+		c, err := compile(Filter{Name: "f", LogGroup: "g", Pattern: pattern, Transformations: []Transformation{tr}})
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error not ErrInvalid: %v", err)
+			}
+			return
+		}
+		r := eventstore.Record{Body: message}
+		if ok, x := c.pattern.MatchExtract(filterpattern.Event{Message: r.Body}); ok {
+			_, _ = x.Get(value)
+			_, _ = x.Get(ref)
+		}
+	})
+}
