@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -93,7 +94,7 @@ func (s *Service) writeBand(ctx context.Context, tenant string, a *Alarm, b *ban
 		name string
 		v    float64
 	}{{BandLowerMetric, lo}, {BandExpectedMetric, mid}, {BandUpperMetric, hi}} {
-		ls := labels.FromStrings(labels.MetricName, v.name, "alarm", a.Name)
+		ls := labels.FromStrings(model.MetricNameLabel, v.name, "alarm", a.Name)
 		if _, err := app.Append(0, ls, 0, ts, v.v, nil, nil, storage.AOptions{}); err != nil {
 			_ = app.Rollback()
 			s.opts.Logger.Debug("write anomaly band", "alarm", a.Name, "err", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/miradorhq/mirador/internal/alarms/composite"
 	"github.com/miradorhq/mirador/internal/alarms/eval"
 	"github.com/miradorhq/mirador/internal/eventstore"
+	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/notify"
 	"github.com/miradorhq/mirador/internal/query"
 )
@@ -399,15 +400,7 @@ func (s *Service) kick() {
 }
 
 func (s *Service) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return meta.InTx(ctx, s.db, fn)
 }
 
 func pathEscape(name string) string { return url.PathEscape(name) }

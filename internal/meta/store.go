@@ -124,3 +124,17 @@ func (s *Store) Driver() string { return s.driver }
 
 // Close closes the database. Queries in flight fail afterwards.
 func (s *Store) Close() error { return s.db.Close() }
+
+// InTx runs fn in a transaction of db, committing if fn returns nil and
+// rolling back otherwise.
+func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

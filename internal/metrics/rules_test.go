@@ -89,9 +89,10 @@ func TestRuleFilesRecordAndAlertOnChanges(t *testing.T) {
 		}
 	}
 	set(9)
-	alerts := wait(1)
+	wait(1)
 	time.Sleep(500 * time.Millisecond) // five more evaluations: no repeat
-	if alerts = wait(0); len(alerts) != 1 {
+	alerts := wait(0)
+	if len(alerts) != 1 {
 		t.Fatalf("alerts %+v, want one firing", alerts)
 	}
 	a := alerts[0]

@@ -11,7 +11,7 @@
 // id is the same on every attempt: the receiver's idempotency key, since a
 // crash between sending and recording sends a message again.
 //
-// It imports the meta store's tables through database/sql, and the leaf
-// packages channel, envelope, filterpolicy and safeurl; never alarms or an
-// API package.
+// It works on the meta store's tables through database/sql (and meta's
+// transaction helper), and imports the leaf packages channel, envelope,
+// filterpolicy and safeurl; never alarms or an API package.
 package notify

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/notify/channel"
 	"github.com/miradorhq/mirador/internal/notify/safeurl"
 )
@@ -204,15 +205,6 @@ func (s *Service) Wake() {
 	}
 }
 
-// tx runs fn in a transaction.
 func (s *Service) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return meta.InTx(ctx, s.db, fn)
 }

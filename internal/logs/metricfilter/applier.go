@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -160,7 +161,7 @@ func (a *Applier) observeGroup(tenant string, recs []eventstore.Record) {
 func (a *Applier) add(tenant string, f *compiled, dims map[string]string, minute time.Time, v float64) {
 	t := f.Transformations[0]
 	b := labels.NewScratchBuilder(4 + len(dims))
-	b.Add(labels.MetricName, t.MetricName)
+	b.Add(model.MetricNameLabel, t.MetricName)
 	b.Add("namespace", t.MetricNamespace)
 	b.Add("log_group", f.LogGroup)
 	b.Add("metric_filter", f.Name)
