@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -582,4 +583,38 @@ func TestCatchUpAfterDowntimeSendsNoStaleStorm(t *testing.T) {
 	if st := h.state("recovered"); st.State != eval.OK {
 		t.Errorf("recovered: %s", st.State)
 	}
+}
+
+// The evaluator and the API work on the same alarms at once without a
+// data race or a deadlock (run with -race).
+func TestEvaluatorAndAPIConcurrently(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = h.svc.Run(ctx); close(done) }()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				name := fmt.Sprintf("a%d", (w+i)%5)
+				switch i % 5 {
+				case 0, 1:
+					_, _, _ = h.svc.Put(ctx, "acme", cpuAlarm(name))
+				case 2:
+					_, _ = h.svc.SetState(ctx, "acme", name, eval.Alarm, "test", nil)
+				case 3:
+					_ = h.svc.List(ctx, "acme", ListFilter{})
+					_, _, _ = h.svc.Put(ctx, "acme", Alarm{Name: "c" + name, Rule: "ALARM(" + name + ")"})
+				case 4:
+					_ = h.svc.Delete(ctx, "acme", name)
+				}
+				h.clock.Set(h.clock.Now().Add(7 * time.Second))
+			}
+		}()
+	}
+	wg.Wait()
+	cancel()
+	<-done
 }

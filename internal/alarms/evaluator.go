@@ -48,8 +48,8 @@ func (s *Service) nextDue() time.Time {
 	next := s.opts.Now().Add(time.Minute)
 	for _, m := range s.alarms {
 		for _, e := range m {
-			if e.rec.cfg.Kind == KindMetric && e.next.Before(next) {
-				next = e.next
+			if kind, at := e.schedule(); kind == KindMetric && at.Before(next) {
+				next = at
 			}
 		}
 	}
@@ -65,7 +65,7 @@ func (s *Service) Round(ctx context.Context) int {
 	s.mu.Lock()
 	for _, m := range s.alarms {
 		for _, e := range m {
-			if e.rec.cfg.Kind == KindMetric && !e.next.After(now) {
+			if kind, at := e.schedule(); kind == KindMetric && !at.After(now) {
 				due = append(due, e)
 			}
 		}
@@ -99,7 +99,7 @@ func (s *Service) Round(ctx context.Context) int {
 func (s *Service) evaluate(ctx context.Context, e *entry, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.deleted {
+	if e.deleted.Load() {
 		return
 	}
 	a := e.rec.cfg
@@ -190,7 +190,7 @@ func (s *Service) evaluateComposites(ctx context.Context, now time.Time) {
 	var comps []*entry
 	for _, m := range s.alarms {
 		for _, e := range m {
-			if e.rec.cfg.Kind == KindComposite {
+			if kind, _ := e.schedule(); kind == KindComposite {
 				comps = append(comps, e)
 			}
 		}
@@ -213,7 +213,7 @@ func (s *Service) evaluateComposites(ctx context.Context, now time.Time) {
 // else OK, and reports whether its state changed.
 func (s *Service) evaluateComposite(ctx context.Context, e *entry, now time.Time) bool {
 	e.mu.Lock()
-	rule, name, deleted, cur := e.rule, e.rec.cfg.Name, e.deleted, e.rec.st.Value
+	rule, name, deleted, cur := e.rule, e.rec.cfg.Name, e.deleted.Load(), e.rec.st.Value
 	e.mu.Unlock()
 	if deleted || rule == nil {
 		return false
@@ -241,7 +241,7 @@ func (s *Service) evaluateComposite(ctx context.Context, e *entry, now time.Time
 	data := mustJSON(map[string]any{"triggeringAlarms": triggering})
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.deleted {
+	if e.deleted.Load() {
 		return false
 	}
 	reason := fmt.Sprintf("The rule %s evaluated to %s", e.rec.cfg.Rule, word)

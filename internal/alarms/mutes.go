@@ -45,8 +45,8 @@ func (m *MuteWindow) matches(a *Alarm, now time.Time) bool {
 
 // activeMute returns a mute window that mutes a now, or nil.
 func (s *Service) activeMute(tenant string, a *Alarm, now time.Time) *MuteWindow {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.muteMu.Lock()
+	defer s.muteMu.Unlock()
 	for i := range s.mutes[tenant] {
 		if m := &s.mutes[tenant][i]; m.matches(a, now) {
 			c := *m
@@ -91,8 +91,8 @@ func (s *Service) PutMute(ctx context.Context, tenant string, m MuteWindow) (Mut
 
 // Mutes lists a tenant's mute windows that have not ended.
 func (s *Service) Mutes(tenant string) []MuteWindow {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.muteMu.Lock()
+	defer s.muteMu.Unlock()
 	now := s.opts.Now()
 	out := []MuteWindow{}
 	for _, m := range s.mutes[tenant] {
@@ -121,9 +121,9 @@ func (s *Service) reloadMutes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.muteMu.Lock()
 	s.mutes = m
-	s.mu.Unlock()
+	s.muteMu.Unlock()
 	return nil
 }
 

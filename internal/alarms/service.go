@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,10 +64,14 @@ type Service struct {
 	opts Options
 	db   *sql.DB
 
-	mu      sync.Mutex
-	alarms  map[string]map[string]*entry // tenant → name → alarm
-	mutes   map[string][]MuteWindow      // tenant → active and future windows
-	loaded  bool
+	// mu guards the map of alarms; an entry's own mu guards the entry.
+	// Lock order: mu before an entry's mu, never the other way round.
+	mu     sync.Mutex
+	alarms map[string]map[string]*entry // tenant → name → alarm
+	loaded bool
+
+	muteMu  sync.Mutex
+	mutes   map[string][]MuteWindow // tenant → active and future windows
 	changed chan struct{}
 
 	evaluations *prometheus.CounterVec
@@ -75,7 +80,7 @@ type Service struct {
 }
 
 // entry is one alarm in memory. mu serialises its evaluations, state
-// changes and configuration updates.
+// changes and configuration updates, and guards every field.
 type entry struct {
 	mu      sync.Mutex
 	tenant  string
@@ -84,7 +89,7 @@ type entry struct {
 	next    time.Time       // when the evaluator runs it next
 	evalErr string          // why the last evaluation failed, if it did
 	band    *bandModel      // anomaly-band alarms
-	deleted bool
+	deleted atomic.Bool     // set under mu; read without it by entryFor
 }
 
 // New returns a Service. Load (or Run) reads the alarms.
@@ -155,8 +160,10 @@ func (s *Service) Load(ctx context.Context) error {
 		}
 		s.alarms[tenant] = m
 	}
-	s.mutes = mutes
 	s.loaded = true
+	s.muteMu.Lock()
+	s.mutes = mutes
+	s.muteMu.Unlock()
 	return nil
 }
 
@@ -212,6 +219,13 @@ func (s *Service) status(e *entry) Status {
 		st.Muted = m.ID
 	}
 	return st
+}
+
+// schedule reads what the evaluator needs of e (s.mu may be held).
+func (e *entry) schedule() (kind string, next time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rec.cfg.Kind, e.next
 }
 
 func (s *Service) lookup(tenant, name string) (*entry, error) {
@@ -292,17 +306,13 @@ func (s *Service) Put(ctx context.Context, tenant string, a Alarm) (Status, bool
 	if err != nil {
 		return Status{}, false, err
 	}
-	s.mu.Lock()
-	if s.alarms[tenant] == nil {
-		s.alarms[tenant] = map[string]*entry{}
-	}
-	e := s.alarms[tenant][a.Name]
-	if e == nil {
-		e = &entry{tenant: tenant}
-		s.alarms[tenant][a.Name] = e
-	}
-	s.mu.Unlock()
+	e := s.entryFor(tenant, rec)
 	e.mu.Lock()
+	for e.deleted.Load() { // deleted meanwhile: this Put recreated it
+		e.mu.Unlock()
+		e = s.entryFor(tenant, rec)
+		e.mu.Lock()
+	}
 	e.rec, e.rule, e.band, e.evalErr = rec, rule, nil, ""
 	e.next = now // evaluate at once, with the history the metric already has
 	st := s.status(e)
@@ -318,13 +328,33 @@ func (s *Service) Put(ctx context.Context, tenant string, a Alarm) (Status, bool
 	return st, created, nil
 }
 
+// entryFor returns the alarm's entry, adding one holding rec if there is
+// none (or only a deleted one).
+func (s *Service) entryFor(tenant string, rec *record) *entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.alarms[tenant] == nil {
+		s.alarms[tenant] = map[string]*entry{}
+	}
+	e := s.alarms[tenant][rec.cfg.Name]
+	if e == nil || e.deleted.Load() {
+		e = &entry{tenant: tenant, rec: rec}
+		s.alarms[tenant][rec.cfg.Name] = e
+	}
+	return e
+}
+
 // cycle returns the cycle a composite rule would close, or nil.
 func (s *Service) cycle(tenant, name string, children []string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return composite.Cycle(name, children, func(alarm string) []string {
-		if e := s.alarms[tenant][alarmName(alarm)]; e != nil && e.rule != nil {
-			return e.rule.Children()
+		if e := s.alarms[tenant][alarmName(alarm)]; e != nil {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.rule != nil {
+				return e.rule.Children()
+			}
 		}
 		return nil
 	})
@@ -337,15 +367,19 @@ func (s *Service) Delete(ctx context.Context, tenant, name string) error {
 		return err
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err := deleteAlarm(ctx, s.db, tenant, name); err != nil {
+		e.mu.Unlock()
 		return err
 	}
-	e.deleted = true
+	e.deleted.Store(true)
+	kind := e.rec.cfg.Kind
+	e.mu.Unlock()
 	s.mu.Lock()
-	delete(s.alarms[tenant], name)
+	if s.alarms[tenant][name] == e {
+		delete(s.alarms[tenant], name)
+	}
 	s.mu.Unlock()
-	s.recordHistory(ctx, tenant, []HistoryItem{{AlarmName: name, AlarmType: e.rec.cfg.Kind, Timestamp: s.opts.Now(), HistoryItemType: "ConfigurationUpdate", HistorySummary: fmt.Sprintf("Alarm %q deleted", name)}})
+	s.recordHistory(ctx, tenant, []HistoryItem{{AlarmName: name, AlarmType: kind, Timestamp: s.opts.Now(), HistoryItemType: "ConfigurationUpdate", HistorySummary: fmt.Sprintf("Alarm %q deleted", name)}})
 	return nil
 }
 
