@@ -31,7 +31,16 @@ func cpuTime() time.Duration {
 // of a round and alarms evaluated per CPU-second.
 //
 //	go test ./internal/alarms -run '^$' -bench EvaluationRound -benchtime 5x
-func BenchmarkEvaluationRound(b *testing.B) {
+func BenchmarkEvaluationRound(b *testing.B) { benchmarkRound(b, false) }
+
+// BenchmarkEvaluationRoundAllChange is the worst case: every alarm changes
+// state in every round (each change is a state write, an outbox row for a
+// webhook subscription and a history record).
+//
+//	go test ./internal/alarms -run '^$' -bench EvaluationRoundAllChange -benchtime 3x
+func BenchmarkEvaluationRoundAllChange(b *testing.B) { benchmarkRound(b, true) }
+
+func benchmarkRound(b *testing.B, flip bool) {
 	n := 10000
 	if v, err := strconv.Atoi(os.Getenv("MIRADOR_BENCH_ALARMS")); err == nil {
 		n = v
@@ -44,7 +53,11 @@ func BenchmarkEvaluationRound(b *testing.B) {
 	for i := range n {
 		ls := labels.FromStrings("__name__", "cpu", "host", fmt.Sprintf("h%d", i))
 		for ts := t0.Add(-10 * time.Minute); ts.Before(t0.Add(time.Duration(b.N+2) * time.Minute)); ts = ts.Add(15 * time.Second) {
-			if _, err := app.Append(0, ls, 0, ts.UnixMilli(), float64(i%100), nil, nil, storage.AOptions{}); err != nil {
+			v := float64(i % 100)
+			if flip && ts.Sub(t0)/time.Minute%2 == 0 {
+				v = 99 // breaching in even minutes, not in odd ones
+			}
+			if _, err := app.Append(0, ls, 0, ts.UnixMilli(), v, nil, nil, storage.AOptions{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -57,6 +70,11 @@ func BenchmarkEvaluationRound(b *testing.B) {
 	for i := range n {
 		a := Alarm{Name: fmt.Sprintf("cpu-h%d", i), Query: fmt.Sprintf(`max(cpu{host="h%d"})`, i), PeriodSeconds: 60,
 			EvaluationPeriods: 3, ComparisonOperator: eval.GreaterThan, Threshold: 95, AlarmActions: []string{"ops"}}
+		if flip {
+			a.OKActions = []string{"ops"}
+			a.EvaluationPeriods, a.DatapointsToAlarm = 1, 1
+			a.Flapping = &Flapping{} // off: flipping every minute is the point here
+		}
 		if _, _, err := h.svc.Put(ctx, "acme", a); err != nil {
 			b.Fatal(err)
 		}

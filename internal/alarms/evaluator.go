@@ -73,13 +73,16 @@ func (s *Service) Round(ctx context.Context) int {
 	s.mu.Unlock()
 
 	work := make(chan *entry)
+	commits := make(chan *change, maxCommitBatch)
+	committed := make(chan struct{})
+	go func() { s.commitChanges(ctx, commits); close(committed) }()
 	var wg sync.WaitGroup
 	for range min(s.opts.Workers, len(due)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for e := range work {
-				s.evaluate(ctx, e, now)
+				s.evaluate(ctx, e, now, commits)
 			}
 		}()
 	}
@@ -88,6 +91,8 @@ func (s *Service) Round(ctx context.Context) int {
 	}
 	close(work)
 	wg.Wait()
+	close(commits)
+	<-committed
 	s.evaluateComposites(ctx, now)
 	if len(due) > 0 {
 		s.roundTime.Observe(time.Since(began).Seconds())
@@ -95,10 +100,49 @@ func (s *Service) Round(ctx context.Context) int {
 	return len(due)
 }
 
-// evaluate runs one metric alarm at the interval boundary before now.
-func (s *Service) evaluate(ctx context.Context, e *entry, now time.Time) {
+// maxCommitBatch bounds how many state changes one transaction writes.
+const maxCommitBatch = 1024
+
+// commitChanges writes the changes of a round's evaluations, as many per
+// transaction as are waiting, and hands each alarm back: the evaluation
+// that sent a change left its entry locked for this to unlock.
+func (s *Service) commitChanges(ctx context.Context, in <-chan *change) {
+	for first := range in {
+		batch := []*change{first}
+	drain:
+		for len(batch) < maxCommitBatch {
+			select {
+			case c, ok := <-in:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		for i, err := range s.commit(ctx, batch) {
+			e := batch[i].e
+			if err != nil {
+				e.evalErr = err.Error()
+				s.opts.Logger.Warn("alarm state change not saved; it is retried at the next evaluation", "tenant", e.tenant, "alarm", e.rec.cfg.Name, "err", err)
+			}
+			e.mu.Unlock()
+		}
+	}
+}
+
+// evaluate runs one metric alarm at the interval boundary before now. A
+// change of state goes to commits with the entry still locked; the
+// committer unlocks it once the change is written and applied.
+func (s *Service) evaluate(ctx context.Context, e *entry, now time.Time, commits chan<- *change) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			e.mu.Unlock()
+		}
+	}()
 	if e.deleted.Load() {
 		return
 	}
@@ -115,9 +159,9 @@ func (s *Service) evaluate(ctx context.Context, e *entry, now time.Time) {
 	}
 	e.evalErr = ""
 	s.evaluations.WithLabelValues("ok").Inc()
-	if err := s.transition(ctx, e, res.State, res.Reason, res.ReasonData, s.opts.Now()); err != nil {
-		e.evalErr = err.Error()
-		s.opts.Logger.Warn("alarm state change not saved; it is retried at the next evaluation", "tenant", e.tenant, "alarm", a.Name, "err", err)
+	if c := s.decide(e, res.State, res.Reason, res.ReasonData, s.opts.Now()); c != nil {
+		handedOver = true
+		commits <- c
 	}
 }
 
