@@ -16,6 +16,8 @@ import (
 
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 
+	"github.com/miradorhq/mirador/internal/auth"
+
 	"github.com/miradorhq/mirador/internal/notify/envelope"
 )
 
@@ -376,5 +378,54 @@ func TestPublishToALogGroupSubscriptionWithAFilterPolicy(t *testing.T) {
 	status, body := c.do(t, "POST", "/api/v1/topics/deploys/publish", strings.NewReader(`{"message":""}`), nil)
 	if status != 400 || !contains(body, "message: must not be empty") {
 		t.Errorf("empty message: %d %s", status, body)
+	}
+}
+
+func TestAlarmsAndTopicsAreIsolatedByTenant(t *testing.T) {
+	dir := t.TempDir()
+	keys := createKeys(t, dir, map[string]struct {
+		tenant string
+		scopes []auth.Scope
+	}{
+		"a":      {tenant: "team-a", scopes: []auth.Scope{auth.ScopeAdmin}},
+		"b":      {tenant: "team-b", scopes: []auth.Scope{auth.ScopeAdmin}},
+		"reader": {tenant: "team-a", scopes: []auth.Scope{auth.ScopeRead}},
+	})
+	s := testServerIn(t, dir, "")
+	a, b := client{base: httpBase(s), key: keys["a"]}, client{base: httpBase(s), key: keys["b"]}
+	reader := client{base: httpBase(s), key: keys["reader"]}
+	a.apiJSON(t, "PUT", "/api/v1/topics/oncall", nil, http.StatusOK, nil)
+	var sub struct{ ID string }
+	a.apiJSON(t, "POST", "/api/v1/topics/oncall/subscriptions", map[string]any{"protocol": "log", "endpoint": "alerts"}, http.StatusCreated, &sub)
+	a.apiJSON(t, "PUT", "/api/v1/alarms/secret-alarm", map[string]any{"query": "vector(1)", "periodSeconds": 60, "evaluationPeriods": 1,
+		"comparisonOperator": "GreaterThanThreshold", "threshold": 5, "alarmActions": []string{"oncall"}}, http.StatusCreated, nil)
+
+	var list struct{ Alarms []any }
+	b.apiJSON(t, "GET", "/api/v1/alarms", nil, http.StatusOK, &list)
+	if len(list.Alarms) != 0 {
+		t.Errorf("tenant b lists a's alarms: %v", list.Alarms)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/alarms/secret-alarm", ""},
+		{"POST", "/api/v1/alarms/secret-alarm/state", `{"state":"ALARM","reason":"x"}`},
+		{"GET", "/api/v1/topics/oncall", ""},
+		{"POST", "/api/v1/topics/oncall/publish", `{"message":"hi"}`},
+		{"POST", "/api/v1/topics/oncall/subscriptions", `{"protocol":"log","endpoint":"steal"}`},
+		{"GET", "/api/v1/subscriptions/" + sub.ID, ""},
+		{"DELETE", "/api/v1/subscriptions/" + sub.ID, ""},
+	} {
+		if status, body := b.do(t, c.method, c.path, strings.NewReader(c.body), nil); status != http.StatusNotFound {
+			t.Errorf("tenant b: %s %s: %d %s, want 404", c.method, c.path, status, body)
+		}
+	}
+	// A read-only key cannot change alarms or subscriptions.
+	if status, _ := reader.do(t, "POST", "/api/v1/alarms/secret-alarm/state", strings.NewReader(`{"state":"ALARM","reason":"x"}`), nil); status != http.StatusForbidden {
+		t.Errorf("read key set an alarm's state: %d", status)
+	}
+	if status, _ := reader.do(t, "PUT", "/api/v1/topics/other", nil, nil); status != http.StatusForbidden {
+		t.Errorf("read key created a topic: %d", status)
+	}
+	if status, _ := (client{base: httpBase(s)}).do(t, "GET", "/api/v1/alarms", nil, nil); status != http.StatusUnauthorized {
+		t.Errorf("no key: %d, want 401", status)
 	}
 }
