@@ -17,7 +17,6 @@ import (
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 
 	"github.com/miradorhq/mirador/internal/auth"
-
 	"github.com/miradorhq/mirador/internal/notify/envelope"
 )
 
