@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -229,9 +228,6 @@ func (s *Service) delivery(j job, sub Subscription, rows []outboxRow) *channel.D
 		Subject: first.p.Subject, Message: first.p.Message, Alarms: first.p.Alarms,
 		Timestamp: fromMillis(first.p.Published), Attempt: first.attempts + 1,
 		Token: first.p.Token, SubscribeURL: first.p.SubscribeURL,
-	}
-	if first.kind == channel.TypeNotification {
-		d.UnsubscribeURL = strings.TrimSuffix(s.opts.PublicURL, "/") + "/api/v1/subscriptions/" + sub.ID
 	}
 	if len(first.p.Attributes) > 0 {
 		d.Attributes = make(map[string]string, len(first.p.Attributes))

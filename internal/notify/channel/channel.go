@@ -65,9 +65,8 @@ type Delivery struct {
 	// when the topic groups notifications within a window.
 	Alarms []AlarmChange
 	// Token and SubscribeURL are set on a SubscriptionConfirmation.
-	Token          string
-	SubscribeURL   string
-	UnsubscribeURL string
+	Token        string
+	SubscribeURL string
 }
 
 // Result is the outcome of one attempt.

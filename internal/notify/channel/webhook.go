@@ -46,16 +46,15 @@ func (w Webhook) Send(ctx context.Context, d *Delivery) Result {
 // Envelope returns d as an unsigned SNS-shaped envelope.
 func Envelope(d *Delivery) *envelope.Envelope {
 	env := &envelope.Envelope{
-		Type:           d.Type,
-		MessageID:      d.MessageID,
-		TopicArn:       d.TopicARN,
-		Subject:        d.Subject,
-		Message:        d.Message,
-		Timestamp:      envelope.Timestamp(d.Timestamp),
-		UnsubscribeURL: d.UnsubscribeURL,
+		Type:      d.Type,
+		MessageID: d.MessageID,
+		TopicArn:  d.TopicARN,
+		Subject:   d.Subject,
+		Message:   d.Message,
+		Timestamp: envelope.Timestamp(d.Timestamp),
 	}
 	if d.Type == TypeSubscriptionConfirmation {
-		env.Token, env.SubscribeURL, env.Subject, env.UnsubscribeURL = d.Token, d.SubscribeURL, "", ""
+		env.Token, env.SubscribeURL, env.Subject = d.Token, d.SubscribeURL, ""
 	}
 	if len(d.Attributes) > 0 {
 		env.MessageAttributes = make(map[string]envelope.Attribute, len(d.Attributes))
