@@ -21,6 +21,15 @@ var (
 	logStatsSchema = map[string]any{"type": "object", "properties": map[string]any{
 		"recordsScanned": integer, "bytesScanned": integer, "durationMs": integer,
 	}}
+	lokiPushDoc = &operationDoc{
+		request: &content{mediaType: "application/x-protobuf", desc: "A Loki PushRequest, snappy block-compressed; or application/json {\"streams\":[{\"stream\":{labels},\"values\":[[\"<unix ns>\",\"<line>\",{structured metadata}]]}]}, optionally gzip. The log group is the stream's service_name label, else job, else the default group; the labels are the stream's identity and resource attributes."},
+		responses: map[string]content{
+			"204": {desc: "Every entry stored"},
+			"400": {desc: "A malformed body (nothing stored), or some entries refused (the rest stored); the text says which", mediaType: "text/plain"},
+			"413": {desc: "Over limits.max_request_body_bytes"},
+			"429": {desc: "Over the tenant's log-record rate; Retry-After says when to retry"},
+		},
+	}
 	logGroupParam = []param{{name: "name", in: "path", required: true, desc: "Log group name (may contain '/')"}}
 
 	ingestLogsDoc = &operationDoc{

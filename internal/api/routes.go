@@ -87,6 +87,7 @@ var routeTable = append([]route{
 	{name: "putMetricFilter", method: "PUT", path: "/api/v1/logs/metric-filters/{name}", scope: auth.ScopeAdmin, tag: "logs", summary: "Create or replace a metric filter: log records matching a pattern become a metric", doc: putMetricFilterDoc},
 	{name: "deleteMetricFilter", method: "DELETE", path: "/api/v1/logs/metric-filters/{name}", scope: auth.ScopeAdmin, tag: "logs", summary: "Delete a metric filter", doc: deleteMetricFilterDoc},
 	{name: "testMetricFilter", method: "POST", path: "/api/v1/logs/metric-filters/test", scope: auth.ScopeRead, tag: "logs", summary: "Test a filter pattern on sample messages (TestMetricFilter)", doc: testMetricFilterDoc},
+	{name: "lokiPush", method: "POST", path: LokiPrefix + "/push", scope: auth.ScopeIngest, tag: "loki", summary: "Loki push API: protobuf (snappy) or JSON streams, as promtail, Grafana Alloy, Fluent Bit's loki output and the Docker driver send", doc: lokiPushDoc},
 	{name: "listServices", method: "GET", path: "/api/v1/traces/services", scope: auth.ScopeRead, tag: "traces", summary: "List the services that sent spans", doc: listServicesDoc},
 	{name: "searchTraces", method: "POST", path: "/api/v1/traces/search", scope: auth.ScopeRead, tag: "traces", summary: "Find traces by service, operation, attributes, duration, error and time", doc: searchTracesDoc},
 	{name: "queryTraces", method: "POST", path: "/api/v1/traces/query", scope: auth.ScopeRead, tag: "traces", summary: "Run an Insights pipeline over spans", doc: queryTracesDoc},
@@ -194,6 +195,7 @@ func (o Options) handlers() map[string]http.Handler {
 		"xrayUpdateSamplingRule":  o.xraySampling(),
 		"xrayDeleteSamplingRule":  o.xraySampling(),
 
+		"lokiPush":            o.lokiPush(),
 		"listMetricFilters":   o.listMetricFilters(),
 		"putMetricFilter":     o.putMetricFilter(),
 		"deleteMetricFilter":  o.deleteMetricFilter(),

@@ -99,9 +99,10 @@ type EventStore struct {
 
 // Logs configures the logs pillar: log groups and their ingest.
 type Logs struct {
-	GroupAttribute string `yaml:"group_attribute" help:"OTLP resource attribute whose value names the log group of a record (header X-Mirador-Log-Group overrides it)."`
-	DefaultGroup   string `yaml:"default_group" help:"Log group of records that carry no group attribute."`
-	TailBuffer     int    `yaml:"tail_buffer" help:"Records buffered per live-tail client; a client that falls further behind is told how many it missed."`
+	GroupAttribute  string `yaml:"group_attribute" help:"OTLP resource attribute whose value names the log group of a record (header X-Mirador-Log-Group overrides it)."`
+	DefaultGroup    string `yaml:"default_group" help:"Log group of records that carry no group attribute."`
+	TailBuffer      int    `yaml:"tail_buffer" help:"Records buffered per live-tail client; a client that falls further behind is told how many it missed."`
+	LokiGroupLabels string `yaml:"loki_group_labels" help:"Comma-separated labels of a Loki stream that name its log group, the first present winning; a stream with none goes to default_group."`
 }
 
 // Traces configures the traces pillar.
@@ -190,9 +191,10 @@ func Default() *Config {
 			QueryMaxRows:       1_000_000,
 		},
 		Logs: Logs{
-			GroupAttribute: "service.name",
-			DefaultGroup:   "default",
-			TailBuffer:     1000,
+			GroupAttribute:  "service.name",
+			DefaultGroup:    "default",
+			TailBuffer:      1000,
+			LokiGroupLabels: "service_name,job",
 		},
 		Traces: Traces{
 			Retention:                Duration(30 * 24 * time.Hour),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,8 @@ import (
 
 // Validate checks every value and reports all invalid ones at once, each
 // naming the field, the value and what would be valid.
+var lokiLabel = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(path string, value any, want string) {
@@ -48,6 +51,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Notify.SMTP.Addr != "" && c.Notify.SMTP.From == "" {
 		bad("notify.smtp.from", c.Notify.SMTP.From, "must be set when notify.smtp.addr is (the sender address of notification e-mails)")
+	}
+	for _, l := range strings.Split(c.Logs.LokiGroupLabels, ",") {
+		if !lokiLabel.MatchString(strings.TrimSpace(l)) {
+			bad("logs.loki_group_labels", c.Logs.LokiGroupLabels, "must be comma-separated label names such as service_name,job")
+			break
+		}
 	}
 	if c.Notify.Workers < 1 {
 		bad("notify.workers", c.Notify.Workers, "must be at least 1")

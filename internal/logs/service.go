@@ -37,9 +37,12 @@ type Options struct {
 	// GroupAttribute and DefaultGroup choose the group of OTLP records.
 	GroupAttribute string
 	DefaultGroup   string
-	TailBuffer     int
-	Limits         func(tenant string) Limits
-	Query          query.Limits
+	// LokiGroupLabels name the log group of a Loki stream (the first
+	// present wins); empty means DefaultLokiGroupLabels.
+	LokiGroupLabels []string
+	TailBuffer      int
+	Limits          func(tenant string) Limits
+	Query           query.Limits
 	// MetricFilters, if set, sees every record once it is stored.
 	MetricFilters RecordObserver
 	Now           func() time.Time

@@ -469,6 +469,17 @@ wait:
 	return serveErr
 }
 
+// splitList splits a comma-separated setting.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func metricsLimits(l config.Limits) metrics.Limits {
 	return metrics.Limits{
 		MaxBodyBytes:        int64(l.MaxRequestBodyBytes),
@@ -532,12 +543,13 @@ func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error 
 		Logger: s.logger.With("component", "metric filters"), Registerer: reg,
 	})
 	s.logs = logs.New(logs.Options{
-		MetricFilters:  s.filters,
-		Store:          s.events,
-		Groups:         groups,
-		GroupAttribute: cfg.Logs.GroupAttribute,
-		DefaultGroup:   cfg.Logs.DefaultGroup,
-		TailBuffer:     cfg.Logs.TailBuffer,
+		MetricFilters:   s.filters,
+		Store:           s.events,
+		Groups:          groups,
+		GroupAttribute:  cfg.Logs.GroupAttribute,
+		DefaultGroup:    cfg.Logs.DefaultGroup,
+		LokiGroupLabels: splitList(cfg.Logs.LokiGroupLabels),
+		TailBuffer:      cfg.Logs.TailBuffer,
 		Limits: func(t string) logs.Limits {
 			l := cfg.LimitsFor(t)
 			return logs.Limits{

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/loki/pkg/push"
+	"github.com/klauspost/compress/snappy"
+
+	"github.com/miradorhq/mirador/internal/auth"
+)
+
+// lokiPush sends a PushRequest encoded as promtail and Alloy do: Loki's
+// own protobuf definitions, snappy block compression.
+func (c client) lokiPush(t *testing.T, req *push.PushRequest) (int, []byte) {
+	t.Helper()
+	raw, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.do(t, "POST", "/loki/api/v1/push", bytes.NewReader(snappy.Encode(nil, raw)), http.Header{"Content-Type": {"application/x-protobuf"}})
+}
+
+func TestLokiPushProtobufAndJSON(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	now := time.Now()
+	status, body := c.lokiPush(t, &push.PushRequest{Streams: []push.Stream{
+		{Labels: `{service_name="checkout", level="error", env="prod"}`, Entries: []push.Entry{
+			{Timestamp: now.Add(-2 * time.Second), Line: "payment declined", StructuredMetadata: push.LabelsAdapter{{Name: "trace_id", Value: "4bf92f3577b34da6a3ce929d0e0e4736"}}},
+			{Timestamp: now.Add(-time.Second), Line: "retrying payment"},
+		}},
+		{Labels: `{job="nginx", host="web-1"}`, Entries: []push.Entry{{Timestamp: now, Line: `10.0.0.1 "GET /" 200`}}},
+		{Labels: `{app="no-group-label"}`, Entries: []push.Entry{{Timestamp: now, Line: "to the default group"}}},
+	}})
+	if status != http.StatusNoContent {
+		t.Fatalf("push: %d %s", status, body)
+	}
+	res := c.logsQuery(t, `fields @message, @logStream, env, level, trace_id | sort @timestamp asc`, "checkout")
+	if len(res.Rows) != 2 || res.Rows[0]["@message"] != "payment declined" || res.Rows[0]["env"] != "prod" || res.Rows[0]["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		res.Rows[0]["@logStream"] != `{env="prod", level="error", service_name="checkout"}` {
+		t.Errorf("checkout rows %+v", res.Rows)
+	}
+	if res := c.logsQuery(t, `filter level = "error" | stats count(*) as n`, "checkout"); fmt.Sprint(res.Rows[0]["n"]) != "2" {
+		t.Errorf("level from the stream label: %+v", res.Rows)
+	}
+	if res := c.logsQuery(t, `fields @message`, "nginx"); len(res.Rows) != 1 {
+		t.Errorf("job label names the group: %+v", res.Rows)
+	}
+	if res := c.logsQuery(t, `fields @message`, "default"); len(res.Rows) != 1 || res.Rows[0]["@message"] != "to the default group" {
+		t.Errorf("no group label: %+v", res.Rows)
+	}
+
+	// JSON, gzip-compressed, with structured metadata.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	fmt.Fprintf(zw, `{"streams":[{"stream":{"service_name":"api"},"values":[["%d","GET /cart",{"user":"u-7"}]]}]}`, now.UnixNano())
+	zw.Close()
+	status, body = c.do(t, "POST", "/loki/api/v1/push", &gz, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}})
+	if status != http.StatusNoContent {
+		t.Fatalf("JSON push: %d %s", status, body)
+	}
+	if res := c.logsQuery(t, `fields @message, user`, "api"); len(res.Rows) != 1 || res.Rows[0]["user"] != "u-7" {
+		t.Errorf("api rows %+v", res.Rows)
+	}
+}
+
+func TestLokiPushBadInputLosesNothingElse(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	now := time.Now()
+	// One entry two days in the future is refused; the others are stored.
+	status, body := c.lokiPush(t, &push.PushRequest{Streams: []push.Stream{{Labels: `{service_name="shop"}`, Entries: []push.Entry{
+		{Timestamp: now, Line: "kept 1"}, {Timestamp: now.Add(48 * time.Hour), Line: "from the future"}, {Timestamp: now, Line: "kept 2"},
+	}}}})
+	if status != http.StatusBadRequest || !contains(body, "1 of 3 entries refused") || !contains(body, "entry 1:") {
+		t.Errorf("partial push: %d %s", status, body)
+	}
+	if res := c.logsQuery(t, `fields @message`, "shop"); len(res.Rows) != 2 {
+		t.Errorf("stored %+v, want the two good entries", res.Rows)
+	}
+	for _, tc := range []struct {
+		ct, body, want string
+		status         int
+	}{
+		{"application/x-protobuf", "garbage", "snappy", 400},
+		{"application/json", `{"streams":[{"stream":{"job":"x"},"values":[["soon","x"]]}]}`, "Unix nanoseconds", 400},
+		{"text/csv", "a,b", "Content-Type", 400},
+	} {
+		status, body := c.do(t, "POST", "/loki/api/v1/push", strings.NewReader(tc.body), http.Header{"Content-Type": {tc.ct}})
+		if status != tc.status || !contains(body, tc.want) {
+			t.Errorf("%s %q: %d %s", tc.ct, tc.body, status, body)
+		}
+	}
+}
+
+func TestLokiPushTenancy(t *testing.T) {
+	dir := t.TempDir()
+	keys := createKeys(t, dir, map[string]struct {
+		tenant string
+		scopes []auth.Scope
+	}{
+		"a": {tenant: "team-a", scopes: []auth.Scope{auth.ScopeAdmin}},
+		"b": {tenant: "team-b", scopes: []auth.Scope{auth.ScopeAdmin}},
+	})
+	s := testServerIn(t, dir, "")
+	a := client{base: httpBase(s), key: keys["a"], basic: true} // shippers send basic auth
+	if status, body := a.lokiPush(t, &push.PushRequest{Streams: []push.Stream{{Labels: `{service_name="secret"}`, Entries: []push.Entry{{Timestamp: time.Now(), Line: "of a"}}}}}); status != http.StatusNoContent {
+		t.Fatalf("push: %d %s", status, body)
+	}
+	b := client{base: httpBase(s), key: keys["b"]}
+	if status, _ := b.postJSON(t, "/api/v1/logs/query", map[string]any{"query": "fields @message", "logGroups": []string{"secret"}}); status != http.StatusNotFound {
+		t.Errorf("tenant b sees a's group: %d", status)
+	}
+	if status, _ := (client{base: httpBase(s)}).lokiPush(t, &push.PushRequest{}); status != http.StatusUnauthorized {
+		t.Errorf("push without a key: %d, want 401", status)
+	}
+}
