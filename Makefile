@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test ./internal/eventstore -run '^$$' -fuzz FuzzFlattenJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzNDJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzOTLPLogs -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzBulk -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs/loki -run '^$$' -fuzz FuzzDecodeProto -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs/loki -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/query/insights -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)

@@ -30,6 +30,15 @@ var (
 			"429": {desc: "Over the tenant's log-record rate; Retry-After says when to retry"},
 		},
 	}
+	esDoc     = &operationDoc{responses: map[string]content{"200": {desc: "Elasticsearch's response shape"}}}
+	esBulkDoc = &operationDoc{
+		request: &content{mediaType: "application/x-ndjson", desc: "Action and document lines: {\"create\":{\"_index\":\"app-2026.11.22\"}} then the document. index and create are stored (the document mapped like an NDJSON line: @timestamp, message/log, level); update and delete are refused per item. gzip accepted."},
+		responses: map[string]content{
+			"200": {desc: "{took, errors, items:[{create:{_index,_id,status,result|error}}]}: a bad document or index fails its item only"},
+			"400": {desc: "An action line that is not an action object: nothing is stored"},
+			"429": {desc: "Over the tenant's log-record rate"},
+		},
+	}
 	logGroupParam = []param{{name: "name", in: "path", required: true, desc: "Log group name (may contain '/')"}}
 
 	ingestLogsDoc = &operationDoc{

@@ -16,7 +16,7 @@ import (
 // priority order: the first present wins, the others stay attributes.
 var (
 	timeKeys    = []string{"@timestamp", "timestamp", "time"}
-	messageKeys = []string{"message", "msg", "@message"}
+	messageKeys = []string{"message", "msg", "@message", "log"} // log: Docker json-file and Fluent Bit's tail input
 	levelKeys   = []string{"level", "severity"}
 	traceKeys   = []string{"trace_id", "traceId", "traceID"}
 	spanKeys    = []string{"span_id", "spanId", "spanID"}
