@@ -25,14 +25,14 @@ import (
 
 // testServer starts a real server on random loopback ports with a temp data
 // dir. file, if not empty, is the YAML config; args are server flags.
-func testServer(t *testing.T, file string, args ...string) *Server {
+func testServer(t testing.TB, file string, args ...string) *Server {
 	t.Helper()
 	return testServerIn(t, t.TempDir(), file, args...)
 }
 
 // testServerIn is testServer on a given data dir, e.g. one where
 // createKeys has made keys.
-func testServerIn(t *testing.T, dir, file string, args ...string) *Server {
+func testServerIn(t testing.TB, dir, file string, args ...string) *Server {
 	t.Helper()
 	base := []string{"--data-dir", dir, "--http-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--xray-udp-addr", "127.0.0.1:0",
 		"--metrics.self-scrape-interval", "0s", "--shutdown-timeout", "10s"}
@@ -61,7 +61,7 @@ func testServerIn(t *testing.T, dir, file string, args ...string) *Server {
 	return s
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

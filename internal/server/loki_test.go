@@ -121,3 +121,25 @@ func TestLokiPushTenancy(t *testing.T) {
 		t.Errorf("push without a key: %d, want 401", status)
 	}
 }
+
+// Loki refuses pushes past "max active streams"; here stream labels are
+// data, so a push of 20,000 distinct streams is just 20,000 lines.
+func TestLokiPushAcceptsManyStreams(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	var req push.PushRequest
+	now := time.Now()
+	for i := range 20000 {
+		req.Streams = append(req.Streams, push.Stream{
+			Labels:  fmt.Sprintf(`{service_name="fleet", pod="pod-%d", request_id="r-%d"}`, i%500, i),
+			Entries: []push.Entry{{Timestamp: now, Line: "started"}},
+		})
+	}
+	if status, body := c.lokiPush(t, &req); status != http.StatusNoContent {
+		t.Fatalf("push of 20,000 streams: %d %s", status, body)
+	}
+	res := c.logsQuery(t, `stats count_distinct(@logStream) as streams, count(*) as lines`, "fleet")
+	if fmt.Sprint(res.Rows[0]["lines"]) != "20000" {
+		t.Errorf("stored %+v", res.Rows)
+	}
+}
