@@ -62,7 +62,7 @@ func BenchmarkLokiPush(b *testing.B) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano())
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	lines := float64(b.N * 2000)
 	b.ReportMetric(lines/elapsed.Seconds(), "lines/s")
 	b.ReportMetric(lines/cpu.Seconds(), "lines/cpu-s")
