@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./internal/logs/loki -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/query/insights -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/query/filterpattern -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/query/logql -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces -run '^$$' -fuzz FuzzOTLPTraces -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/traces/zipkin -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/api -run '^$$' -fuzz FuzzJaegerSearch -fuzztime $(FUZZTIME)
