@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzNDJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzOTLPLogs -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzBulk -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/logs -run '^$$' -fuzz FuzzLogfmt -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs/loki -run '^$$' -fuzz FuzzDecodeProto -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/logs/loki -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/query/insights -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)

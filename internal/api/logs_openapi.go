@@ -30,6 +30,17 @@ var (
 			"429": {desc: "Over the tenant's log-record rate; Retry-After says when to retry"},
 		},
 	}
+	lokiQueryDoc = &operationDoc{
+		params: []param{
+			{name: "query", in: "query", required: true, desc: "A LogQL log query: {selector} | pipeline"},
+			{name: "start", in: "query", desc: "Unix ns, Unix s or RFC 3339 (default: end − since)"},
+			{name: "end", in: "query", desc: "Unix ns, Unix s or RFC 3339 (default: now)"},
+			{name: "since", in: "query", desc: "A duration (default 1h)"},
+			{name: "limit", in: "query", desc: "Most lines, 1 to 10000 (default 100)"},
+			{name: "direction", in: "query", desc: "backward (default, newest first) or forward"},
+		},
+		responses: map[string]content{"200": {desc: "Loki's streams result"}, "400": {desc: "A parse error with line and column, or an unsupported construct", mediaType: "text/plain"}},
+	}
 	esDoc     = &operationDoc{responses: map[string]content{"200": {desc: "Elasticsearch's response shape"}}}
 	esBulkDoc = &operationDoc{
 		request: &content{mediaType: "application/x-ndjson", desc: "Action and document lines: {\"create\":{\"_index\":\"app-2026.11.22\"}} then the document. index and create are stored (the document mapped like an NDJSON line: @timestamp, message/log, level); update and delete are refused per item. gzip accepted."},

@@ -88,6 +88,8 @@ var routeTable = append([]route{
 	{name: "deleteMetricFilter", method: "DELETE", path: "/api/v1/logs/metric-filters/{name}", scope: auth.ScopeAdmin, tag: "logs", summary: "Delete a metric filter", doc: deleteMetricFilterDoc},
 	{name: "testMetricFilter", method: "POST", path: "/api/v1/logs/metric-filters/test", scope: auth.ScopeRead, tag: "logs", summary: "Test a filter pattern on sample messages (TestMetricFilter)", doc: testMetricFilterDoc},
 	{name: "lokiPush", method: "POST", path: LokiPrefix + "/push", scope: auth.ScopeIngest, tag: "loki", summary: "Loki push API: protobuf (snappy) or JSON streams, as promtail, Grafana Alloy, Fluent Bit's loki output and the Docker driver send", doc: lokiPushDoc},
+	{name: "lokiQueryRange", method: "GET", path: LokiPrefix + "/query_range", scope: auth.ScopeRead, tag: "loki", summary: "Loki query_range for LogQL log queries (streams); metric queries are not served yet", doc: lokiQueryDoc},
+	{name: "lokiQueryRangePost", method: "POST", path: LokiPrefix + "/query_range", scope: auth.ScopeRead, tag: "loki", summary: "Loki query_range, form-encoded", doc: lokiQueryDoc},
 	{name: "esInfo", method: "GET", path: ESPrefix + "/{$}", scope: auth.ScopeIngest, tag: "elasticsearch", summary: "Elasticsearch cluster info (the version shippers read at start-up)", doc: esDoc},
 	{name: "esClusterHealth", method: "GET", path: ESPrefix + "/_cluster/health", scope: auth.ScopeIngest, tag: "elasticsearch", summary: "Elasticsearch cluster health (Vector's health check)", doc: esDoc},
 	{name: "esLicense", method: "GET", path: ESPrefix + "/_license", scope: auth.ScopeIngest, tag: "elasticsearch", summary: "A basic license, so Logstash does not set up index lifecycle management", doc: esDoc},
@@ -206,6 +208,8 @@ func (o Options) handlers() map[string]http.Handler {
 		"xrayDeleteSamplingRule":  o.xraySampling(),
 
 		"lokiPush":            o.lokiPush(),
+		"lokiQueryRange":      o.lokiQueryRange(),
+		"lokiQueryRangePost":  o.lokiQueryRange(),
 		"esInfo":              o.esInfo(),
 		"esClusterHealth":     o.esClusterHealth(),
 		"esLicense":           o.esLicense(),

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +143,92 @@ func TestLokiPushAcceptsManyStreams(t *testing.T) {
 	res := c.logsQuery(t, `stats count_distinct(@logStream) as streams, count(*) as lines`, "fleet")
 	if fmt.Sprint(res.Rows[0]["lines"]) != "20000" {
 		t.Errorf("stored %+v", res.Rows)
+	}
+}
+
+type lokiStreams struct {
+	Status string
+	Data   struct {
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Stream map[string]string
+			Values [][2]string
+		}
+	}
+}
+
+func (c client) lokiQuery(t *testing.T, q string, extra url.Values) (int, lokiStreams, []byte) {
+	t.Helper()
+	params := url.Values{"query": {q}}
+	for k, v := range extra {
+		params[k] = v
+	}
+	status, body := c.get(t, "/loki/api/v1/query_range", params)
+	var r lokiStreams
+	_ = json.Unmarshal(body, &r)
+	return status, r, body
+}
+
+func TestLokiLogQueriesOverPushedLines(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	now := time.Now()
+	var entries []push.Entry
+	for i, l := range []string{
+		`level=info method=GET path=/cart status=200 duration=12ms size=1.5KB`,
+		`level=error method=POST path=/pay status=502 duration=1.2s size=300B`,
+		`level=info method=GET path=/healthz status=200 duration=1ms size=10B`,
+		`level=warn method=POST path=/pay status=429 duration=30ms size=2KB`,
+	} {
+		entries = append(entries, push.Entry{Timestamp: now.Add(time.Duration(i-10) * time.Second), Line: l})
+	}
+	jsonEntries := []push.Entry{{Timestamp: now.Add(-5 * time.Second), Line: `{"user":{"id":"u-7"},"latency_ms":250,"msg":"slow checkout"}`}}
+	if status, body := c.lokiPush(t, &push.PushRequest{Streams: []push.Stream{
+		{Labels: `{service_name="shop", env="prod"}`, Entries: entries},
+		{Labels: `{service_name="shop", env="dev"}`, Entries: jsonEntries},
+	}}); status != http.StatusNoContent {
+		t.Fatalf("push: %d %s", status, body)
+	}
+	lines := func(r lokiStreams) []string {
+		var out []string
+		for _, st := range r.Data.Result {
+			for _, v := range st.Values {
+				out = append(out, v[1])
+			}
+		}
+		return out
+	}
+	for _, c2 := range []struct {
+		q     string
+		extra url.Values
+		want  []string
+	}{
+		{`{service_name="shop", env="prod"} |= "POST"`, url.Values{"direction": {"forward"}}, []string{
+			`level=error method=POST path=/pay status=502 duration=1.2s size=300B`, `level=warn method=POST path=/pay status=429 duration=30ms size=2KB`}},
+		{`{service_name="shop", env="prod"} != "healthz" | logfmt | status >= 500 or duration > 20ms | line_format "{{.method}} {{.path}} {{.status}}"`, url.Values{"direction": {"forward"}}, []string{
+			"POST /pay 502", "POST /pay 429"}},
+		{`{service_name="shop"} | logfmt | size > 1KB | line_format "{{.path}}"`, url.Values{"direction": {"forward"}}, []string{"/cart", "/pay"}},
+		{`{service_name="shop", env=~"d.v"} | json | user_id="u-7" and latency_ms >= 250 | line_format "{{.msg}}"`, nil, []string{"slow checkout"}},
+		{`{service_name="shop", env="prod"} |~ "status=(502|429)" | regexp "path=(?P<p>\\S+)" | line_format "{{.p}}"`, url.Values{"limit": {"1"}}, []string{"/pay"}},
+		{`{service_name="nope"}`, nil, nil},
+	} {
+		status, r, body := c.lokiQuery(t, c2.q, c2.extra)
+		if status != 200 || r.Status != "success" || r.Data.ResultType != "streams" || strings.Join(lines(r), "|") != strings.Join(c2.want, "|") {
+			t.Errorf("%s: %d, lines %q, want %q\n%s", c2.q, status, lines(r), c2.want, body)
+		}
+	}
+	// Labels the pipeline extracts and keeps are the stream's labels.
+	_, r, _ := c.lokiQuery(t, `{service_name="shop", env="prod"} | logfmt | keep level, path | level="error"`, nil)
+	if len(r.Data.Result) != 1 || len(r.Data.Result[0].Stream) != 2 || r.Data.Result[0].Stream["path"] != "/pay" {
+		t.Errorf("keep: %+v", r.Data.Result)
+	}
+	for q, want := range map[string]string{
+		`{service_name="shop"`:                        "parse error at line 1, col 21",
+		`sum(count_over_time({service_name="x"}[1m]))`: "metric queries",
+		`{service_name="shop"} | pattern "<a> <b>"`:    "unsupported",
+	} {
+		if status, _, body := c.lokiQuery(t, q, nil); status != 400 || !contains(body, want) {
+			t.Errorf("%s: %d %s, want 400 saying %q", q, status, body, want)
+		}
 	}
 }
