@@ -223,7 +223,7 @@ func TestLokiLogQueriesOverPushedLines(t *testing.T) {
 		t.Errorf("keep: %+v", r.Data.Result)
 	}
 	for q, want := range map[string]string{
-		`{service_name="shop"`:                        "parse error at line 1, col 21",
+		`{service_name="shop"`:                         "parse error at line 1, col 21",
 		`sum(count_over_time({service_name="x"}[1m]))`: "metric queries",
 		`{service_name="shop"} | pattern "<a> <b>"`:    "unsupported",
 	} {
