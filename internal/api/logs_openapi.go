@@ -38,8 +38,13 @@ var (
 			{name: "since", in: "query", desc: "A duration (default 1h)"},
 			{name: "limit", in: "query", desc: "Most lines, 1 to 10000 (default 100)"},
 			{name: "direction", in: "query", desc: "backward (default, newest first) or forward"},
+			{name: "step", in: "query", desc: "Metric queries: a duration or seconds (default: the range over 250 points, at least 1s)"},
 		},
-		responses: map[string]content{"200": {desc: "Loki's streams result"}, "400": {desc: "A parse error with line and column, or an unsupported construct", mediaType: "text/plain"}},
+		responses: map[string]content{"200": {desc: "Loki's streams (log query) or matrix (metric query) result"}, "400": {desc: "A parse error with line and column, or an unsupported construct", mediaType: "text/plain"}},
+	}
+	lokiInstantDoc = &operationDoc{
+		params:    []param{{name: "query", in: "query", required: true, desc: "A LogQL metric query"}, {name: "time", in: "query", desc: "Unix ns, Unix s or RFC 3339 (default: now)"}},
+		responses: map[string]content{"200": {desc: "Loki's vector result"}, "400": {desc: "A parse error, or a log query (use query_range)", mediaType: "text/plain"}},
 	}
 	esDoc     = &operationDoc{responses: map[string]content{"200": {desc: "Elasticsearch's response shape"}}}
 	esBulkDoc = &operationDoc{

@@ -97,11 +97,6 @@ func (o Options) lokiQueryRange() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		lq, ok := expr.(*logql.LogQuery)
-		if !ok {
-			http.Error(w, "metric queries (count_over_time, rate, sum, …) are not supported by this server yet; log queries are", http.StatusBadRequest)
-			return
-		}
 		end, err := lokiTime(q.Get("end"), time.Now())
 		if err != nil {
 			http.Error(w, "end: "+err.Error(), http.StatusBadRequest)
@@ -117,6 +112,16 @@ func (o Options) lokiQueryRange() http.Handler {
 		start, err := lokiTime(q.Get("start"), end.Add(-since))
 		if err != nil {
 			http.Error(w, "start: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		lq, isLog := expr.(*logql.LogQuery)
+		if !isLog {
+			step, err := lokiStep(q.Get("step"), start, end)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			o.lokiMetric(w, r, expr, start, end, step, "matrix", began)
 			return
 		}
 		limit := 100
@@ -162,5 +167,95 @@ func (o Options) lokiQueryRange() http.Handler {
 				"totalLinesProcessed": res.Stats.RecordsScanned, "totalEntriesReturned": lines,
 			}},
 		}})
+	})
+}
+
+// lokiStep reads step (a duration or seconds); without one, Loki's
+// default: the range over 250 points, at least a second.
+func lokiStep(v string, start, end time.Time) (time.Duration, error) {
+	if v == "" {
+		return max(end.Sub(start)/250, time.Second).Truncate(time.Second), nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := logql.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("step %q: give a positive duration (15s) or a number of seconds", v)
+	}
+	return d, nil
+}
+
+// lokiMetric answers a metric query as a matrix (query_range) or a vector
+// (query).
+func (o Options) lokiMetric(w http.ResponseWriter, r *http.Request, expr logql.Expr, start, end time.Time, step time.Duration, resultType string, began time.Time) {
+	id, _ := tenant.FromContext(r.Context())
+	res, err := o.Logs.QueryLokiMetric(r.Context(), id, logs.LokiMetricRequest{Expr: expr, Start: start, End: end, Step: step})
+	if err != nil {
+		if errors.Is(err, logs.ErrInvalidQuery) || errors.Is(err, logs.ErrUnsupportedLogQL) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeLogsError(w, err)
+		return
+	}
+	seriesList := res.Series
+	if res.Scalar != nil {
+		seriesList = []logs.LokiSeries{{Labels: map[string]string{}, Values: res.Scalar}}
+	}
+	sample := func(i int, v float64) [2]any {
+		t := start.Add(time.Duration(i) * step)
+		return [2]any{float64(t.UnixMilli()) / 1000, strconv.FormatFloat(v, 'f', -1, 64)}
+	}
+	result := []map[string]any{}
+	for _, sr := range seriesList {
+		if resultType == "vector" {
+			if v := sr.Values[0]; !math.IsNaN(v) {
+				result = append(result, map[string]any{"metric": sr.Labels, "value": sample(0, v)})
+			}
+			continue
+		}
+		var values [][2]any
+		for i, v := range sr.Values {
+			if !math.IsNaN(v) {
+				values = append(values, sample(i, v))
+			}
+		}
+		if len(values) > 0 {
+			result = append(result, map[string]any{"metric": sr.Labels, "values": values})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": map[string]any{
+		"resultType": resultType, "result": result,
+		"stats": map[string]any{"summary": map[string]any{
+			"execTime": time.Since(began).Seconds(), "totalBytesProcessed": res.Stats.BytesScanned, "totalLinesProcessed": res.Stats.RecordsScanned,
+		}},
+	}})
+}
+
+// lokiQuery serves /loki/api/v1/query: a metric query at one time (a
+// vector). Log queries need query_range, as in Loki 3.
+func (o Options) lokiQuery() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		expr, err := logql.Parse(r.Form.Get("query"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if _, isLog := expr.(*logql.LogQuery); isLog {
+			http.Error(w, "log queries are not supported as an instant query type: use /loki/api/v1/query_range", http.StatusBadRequest)
+			return
+		}
+		at, err := lokiTime(r.Form.Get("time"), time.Now())
+		if err != nil {
+			http.Error(w, "time: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		o.lokiMetric(w, r, expr, at, at, time.Second, "vector", began)
 	})
 }

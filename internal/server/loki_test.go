@@ -223,12 +223,101 @@ func TestLokiLogQueriesOverPushedLines(t *testing.T) {
 		t.Errorf("keep: %+v", r.Data.Result)
 	}
 	for q, want := range map[string]string{
-		`{service_name="shop"`:                         "parse error at line 1, col 21",
-		`sum(count_over_time({service_name="x"}[1m]))`: "metric queries",
-		`{service_name="shop"} | pattern "<a> <b>"`:    "unsupported",
+		`{service_name="shop"`:                      "parse error at line 1, col 21",
+		`{service_name="shop"} | pattern "<a> <b>"`: "unsupported",
 	} {
 		if status, _, body := c.lokiQuery(t, q, nil); status != 400 || !contains(body, want) {
 			t.Errorf("%s: %d %s, want 400 saying %q", q, status, body, want)
 		}
+	}
+}
+
+type lokiMatrix struct {
+	Data struct {
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Metric map[string]string
+			Values [][2]any
+			Value  [2]any
+		}
+	}
+}
+
+func TestLokiMetricQueries(t *testing.T) {
+	s := testServer(t, "")
+	c := client{base: httpBase(s)}
+	m0 := time.Now().Truncate(time.Minute).Add(-10 * time.Minute)
+	at := func(sec int) time.Time { return m0.Add(time.Duration(sec) * time.Second) }
+	if status, body := c.lokiPush(t, &push.PushRequest{Streams: []push.Stream{
+		{Labels: `{service_name="m", level="info"}`, Entries: []push.Entry{
+			{Timestamp: at(10), Line: "needle path=/a bytes=100 latency=10ms"},
+			{Timestamp: at(20), Line: "needle path=/b bytes=200 latency=30ms"},
+			{Timestamp: at(30), Line: "hay path=/a bytes=300 latency=20ms"},
+			{Timestamp: at(70), Line: "needle path=/b bytes=10 latency=5ms"},
+		}},
+		{Labels: `{service_name="m", level="error"}`, Entries: []push.Entry{
+			{Timestamp: at(40), Line: "needle err path=/a bytes=50 latency=1s"},
+		}},
+	}}); status != http.StatusNoContent {
+		t.Fatalf("push: %d %s", status, body)
+	}
+	rangeParams := url.Values{"start": {fmt.Sprint(at(60).UnixNano())}, "end": {fmt.Sprint(at(120).UnixNano())}, "step": {"60"}}
+	// values returns each series' values keyed by the given label's value.
+	values := func(q, by string) map[string][]string {
+		t.Helper()
+		params := url.Values{"query": {q}}
+		for k, v := range rangeParams {
+			params[k] = v
+		}
+		status, body := c.get(t, "/loki/api/v1/query_range", params)
+		var r lokiMatrix
+		if err := json.Unmarshal(body, &r); status != 200 || err != nil || r.Data.ResultType != "matrix" {
+			t.Fatalf("%s: %d %s", q, status, body)
+		}
+		out := map[string][]string{}
+		for _, sr := range r.Data.Result {
+			for _, v := range sr.Values {
+				ts := time.UnixMilli(int64(v[0].(float64) * 1000))
+				out[sr.Metric[by]] = append(out[sr.Metric[by]], fmt.Sprintf("%ds=%s", int(ts.Sub(m0).Seconds()), v[1]))
+			}
+		}
+		return out
+	}
+	for _, c2 := range []struct {
+		q, by string
+		want  map[string][]string
+	}{
+		{`sum by (level) (count_over_time({service_name="m"} |= "needle" [1m]))`, "level",
+			map[string][]string{"info": {"60s=2", "120s=1"}, "error": {"60s=1"}}},
+		{`sum(rate({service_name="m"} |= "needle" [1m])) * 60`, "",
+			map[string][]string{"": {"60s=3", "120s=1"}}},
+		{`sum by (path) (sum_over_time({service_name="m"} | logfmt | unwrap bytes [1m]))`, "path",
+			map[string][]string{"/a": {"60s=450"}, "/b": {"60s=200", "120s=10"}}},
+		{`quantile_over_time(0.5, {service_name="m", level="info"} | logfmt | unwrap duration(latency) [1m]) by (level)`, "level",
+			map[string][]string{"info": {"60s=0.02", "120s=0.005"}}},
+		{`topk(1, sum by (path) (count_over_time({service_name="m"} | logfmt [1m])))`, "path",
+			map[string][]string{"/a": {"60s=3"}, "/b": {"120s=1"}}},
+		{`sum(count_over_time({service_name="m"} |= "err" [1m])) / sum(count_over_time({service_name="m"}[1m]))`, "",
+			map[string][]string{"": {"60s=0.25"}}},
+		{`sum(count_over_time({service_name="m"}[1m])) > bool 2`, "",
+			map[string][]string{"": {"60s=1", "120s=0"}}},
+		{`absent_over_time({service_name="m", level="debug"}[1m])`, "level",
+			map[string][]string{"debug": {"60s=1", "120s=1"}}},
+		{`sum by (level) (bytes_over_time({service_name="m"}[1m]))`, "level",
+			map[string][]string{"info": {"60s=108", "120s=35"}, "error": {"60s=38"}}}, // line lengths 37+37+34, 35; 38
+	} {
+		got := values(c2.q, c2.by)
+		if fmt.Sprint(got) != fmt.Sprint(c2.want) {
+			t.Errorf("%s\n got %v\nwant %v", c2.q, got, c2.want)
+		}
+	}
+	status, body := c.get(t, "/loki/api/v1/query", url.Values{"query": {`sum(count_over_time({service_name="m"}[1m]))`}, "time": {fmt.Sprint(at(60).Unix())}})
+	var inst lokiMatrix
+	_ = json.Unmarshal(body, &inst)
+	if status != 200 || inst.Data.ResultType != "vector" || len(inst.Data.Result) != 1 || inst.Data.Result[0].Value[1] != "4" {
+		t.Errorf("instant: %d %s", status, body)
+	}
+	if status, body := c.get(t, "/loki/api/v1/query", url.Values{"query": {`{service_name="m"}`}}); status != 400 || !contains(body, "query_range") {
+		t.Errorf("instant log query: %d %s", status, body)
 	}
 }
