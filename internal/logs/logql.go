@@ -111,10 +111,14 @@ func labelKey(m map[string]string) string {
 
 // pipeline is a compiled log query.
 type pipeline struct {
-	matchers []labelMatcher
-	stages   []func(labels map[string]string, line *string) bool
-	needles  []string
-	group    string // the selector names one log group
+	// prefilters are the line filters before any other stage: they run on
+	// the raw line before the labels are built, which most lines never
+	// need.
+	prefilters []func(map[string]string, *string) bool
+	matchers   []labelMatcher
+	stages     []func(labels map[string]string, line *string) bool
+	needles    []string
+	group      string // the selector names one log group
 }
 
 type labelMatcher struct {
@@ -167,13 +171,18 @@ func streamLabels(r *eventstore.Record) map[string]string {
 }
 
 func (p *pipeline) run(r *eventstore.Record) (map[string]string, string, bool) {
+	line := r.Body
+	for _, f := range p.prefilters {
+		if !f(nil, &line) {
+			return nil, "", false
+		}
+	}
 	labels := streamLabels(r)
 	for _, m := range p.matchers {
 		if !m.matches(labels[m.name]) {
 			return nil, "", false
 		}
 	}
-	line := r.Body
 	for _, st := range p.stages {
 		if !st(labels, &line) {
 			return nil, "", false
@@ -194,11 +203,17 @@ func compilePipeline(q *logql.LogQuery) (*pipeline, error) {
 			p.group = m.Value
 		}
 	}
+	leading := true
 	for _, st := range q.Pipeline {
 		f, err := p.compileStage(st)
 		if err != nil {
 			return nil, err
 		}
+		if _, isLine := st.(*logql.LineFilter); isLine && leading {
+			p.prefilters = append(p.prefilters, f)
+			continue
+		}
+		leading = false
 		p.stages = append(p.stages, f)
 	}
 	return p, nil

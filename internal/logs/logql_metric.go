@@ -257,7 +257,7 @@ func (e *metricEval) rangeAgg(r *logql.RangeAgg) (value, error) {
 	stats, err := e.s.opts.Store.Scan(ctx, eventstore.Query{
 		Tenant: e.tenant, Dataset: eventstore.DatasetLogs, Groups: groups,
 		Start: (origin + 1) * int64(time.Millisecond), End: (endMs + 1) * int64(time.Millisecond),
-		Needles: p.needles, Columns: eventstore.ColAll, MaxRecords: lim.MaxRecords, MaxBytes: lim.MaxBytes, Workers: lim.Workers,
+		Needles: p.needles, Columns: lokiColumns, MaxRecords: lim.MaxRecords, MaxBytes: lim.MaxBytes, Workers: lim.Workers,
 	}, newVisitor)
 	if err != nil {
 		return value{}, err
@@ -442,6 +442,9 @@ func group(labels map[string]string, g *logql.Grouping) map[string]string {
 	}
 	return out
 }
+
+// lokiColumns are what LogQL reads of a record.
+const lokiColumns = eventstore.ColTime | eventstore.ColGroup | eventstore.ColStream | eventstore.ColBody | eventstore.ColSeverity | eventstore.ColAttributes | eventstore.ColResource
 
 type visitorFunc func(*eventstore.Batch) error
 
