@@ -185,6 +185,40 @@ metrics:
 	}
 }
 
+func TestRuleFilesParsedByPrometheusRelativeToConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mirador.yml")
+	text := `
+metrics:
+  global:
+    evaluation_interval: 5s
+  rule_files:
+    - rules/*.yml
+    - /etc/mirador/extra.rules.yml
+`
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load([]string{"--config", path}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cfg.Metrics.Prometheus
+	want := []string{filepath.Join(dir, "rules/*.yml"), "/etc/mirador/extra.rules.yml"}
+	if len(pc.RuleFiles) != 2 || pc.RuleFiles[0] != want[0] || pc.RuleFiles[1] != want[1] {
+		t.Errorf("rule_files = %q, want %q (relative globs resolved against the config file's directory)", pc.RuleFiles, want)
+	}
+	if got := time.Duration(pc.GlobalConfig.EvaluationInterval); got != 5*time.Second {
+		t.Errorf("evaluation_interval = %v", got)
+	}
+
+	// Prometheus allows a wildcard only in the file name.
+	bad := writeFile(t, "metrics:\n  rule_files: ['*/alerts.yml']\n")
+	if _, err := Load([]string{"--config", bad}, nil, nil); err == nil || !strings.Contains(err.Error(), "rule") {
+		t.Errorf("invalid glob accepted: %v", err)
+	}
+}
+
 func TestHelpListsEveryFlagWithEnvAndDefault(t *testing.T) {
 	var out bytes.Buffer
 	_, err := Load([]string{"--help"}, nil, &out)

@@ -18,7 +18,7 @@ func writeUsage(w io.Writer, leaves []field) {
 		}
 		fmt.Fprintf(w, "  --%s\n        %s (default %q; env %s)\n", f.flagName(), f.help, formatValue(f.v), f.envName())
 	}
-	fmt.Fprintln(w, "\nFile-only settings: metrics.global, metrics.scrape_configs, metrics.otlp, tenant_limits.")
+	fmt.Fprintln(w, "\nFile-only settings: metrics.global, metrics.scrape_configs, metrics.otlp, metrics.rule_files, tenant_limits.")
 }
 
 // Reference renders every setting as a Markdown table: file key, flag,

@@ -35,15 +35,17 @@ type Options struct {
 	QueryMaxConcurrency int
 	LookbackDelta       time.Duration
 
-	// AlertSink receives the alerts of the rule files as they start
-	// firing and resolve.
+	// AlertSink receives the changes of the rule files' alerts (started
+	// firing, resolved); see AlertSink. Nil drops them; the rules are still
+	// evaluated and answered by /api/v1/rules and /alerts.
 	AlertSink AlertSink
 
 	// Limits returns the limits of a tenant; called when its TSDB opens.
 	Limits func(tenant string) Limits
 
-	// Prometheus holds the scrape configs, globals and OTLP translation
-	// settings, as parsed by Prometheus's config loader.
+	// Prometheus holds the scrape configs, rule files, globals and OTLP
+	// translation settings, as parsed by Prometheus's config loader. Scrape
+	// configs and rule files belong to ScrapeTenant.
 	Prometheus   *promconfig.Config
 	ScrapeTenant string
 	// SelfScrapeAddr is the host:port serving Mirador's /metrics, scraped
@@ -214,8 +216,9 @@ func (e *Engine) tenantOf(ctx context.Context) (*tenantDB, error) {
 	return e.tenant(id)
 }
 
-// StopScraping stops the scrape and discovery managers. Close does it too;
-// a server calls it first, before it stops serving its own /metrics.
+// StopScraping stops the scrape and discovery managers and the rule
+// manager. Close does it too; a server calls it first, before it stops
+// serving its own /metrics.
 func (e *Engine) StopScraping() {
 	if e.scrape != nil {
 		e.scrape.stop()

@@ -227,7 +227,13 @@ func (s *Service) Deliveries(ctx context.Context, tenant string, f DeliveryFilte
 		}
 	}
 	q += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", f.Limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	// One read transaction, so the rows and their attempts are one snapshot.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,15 +259,15 @@ func (s *Service) Deliveries(ctx context.Context, tenant string, f DeliveryFilte
 		return nil, err
 	}
 	for i := range out {
-		if out[i].Attempts, err = s.attempts(ctx, tenant, out[i].MessageID, out[i].SubscriptionID); err != nil {
+		if out[i].Attempts, err = s.attempts(ctx, tx, tenant, out[i].MessageID, out[i].SubscriptionID); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (s *Service) attempts(ctx context.Context, tenant, msg, sub string) ([]Attempt, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT attempt, at, status_code, latency_us, error FROM delivery_attempts
+func (s *Service) attempts(ctx context.Context, q queryer, tenant, msg, sub string) ([]Attempt, error) {
+	rows, err := q.QueryContext(ctx, `SELECT attempt, at, status_code, latency_us, error FROM delivery_attempts
 		WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3 ORDER BY attempt`, tenant, msg, sub)
 	if err != nil {
 		return nil, err

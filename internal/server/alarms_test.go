@@ -180,7 +180,10 @@ func TestRemoteWriteDrivesAnAlarmThroughOKAlarmOK(t *testing.T) {
 			Attempts []struct{ StatusCode int }
 		}
 	}
-	c.apiJSON(t, "GET", "/api/v1/deliveries?topic=oncall", nil, http.StatusOK, &ds)
+	eventually(t, 10*time.Second, "every delivery recorded", func() bool { // the last attempt is recorded just after the receiver answers
+		c.apiJSON(t, "GET", "/api/v1/deliveries?topic=oncall", nil, http.StatusOK, &ds)
+		return len(ds.Deliveries) == 3 && ds.Deliveries[0].State == "delivered"
+	})
 	if len(ds.Deliveries) != 3 || ds.Deliveries[0].State != "delivered" || ds.Deliveries[0].Attempts[0].StatusCode != 200 {
 		t.Errorf("deliveries %+v", ds.Deliveries)
 	}

@@ -453,7 +453,7 @@ wait:
 			logger.Error("listener failed; shutting down", "err", serveErr)
 			break wait
 		case <-hup:
-			if err := s.metrics.ReloadRules(); err != nil {
+			if err := s.metrics.ReloadRules(ctx); err != nil {
 				logger.Error("rule files not reloaded; the previous rules keep running", "err", err)
 			} else {
 				logger.Info("rule files reloaded")
