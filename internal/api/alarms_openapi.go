@@ -69,19 +69,6 @@ var (
 		"nextAttemptAt": timestamp, "lastError": str, "createdAt": timestamp,
 	}}
 
-	transformationSchema = map[string]any{"type": "object", "required": []string{"metricName", "metricNamespace", "metricValue"}, "properties": map[string]any{
-		"metricName": str, "metricNamespace": str,
-		"metricValue":  map[string]any{"type": "string", "description": "A number, $.path (JSON patterns) or $field (space-delimited patterns)"},
-		"defaultValue": number, "dimensions": map[string]any{"type": "object", "additionalProperties": str, "maxProperties": 3}, "unit": str,
-	}}
-	metricFilterSchema = map[string]any{"type": "object", "required": []string{"logGroupName", "filterPattern", "metricTransformations"}, "properties": map[string]any{
-		"filterName": str, "logGroupName": str, "filterPattern": str, "metricTransformations": map[string]any{"type": "array", "items": transformationSchema, "minItems": 1, "maxItems": 1},
-	}}
-	listMetricFiltersDoc  = &operationDoc{params: []param{{name: "group", in: "query", desc: "Log group (default: all)"}}, responses: map[string]content{"200": {desc: "Filters", schema: success(map[string]any{"type": "object", "properties": map[string]any{"metricFilters": arrayOf(metricFilterSchema)}})}}}
-	putMetricFilterDoc    = &operationDoc{params: []param{{name: "name", in: "path", required: true, desc: "Filter name"}}, request: &content{schema: metricFilterSchema}, responses: map[string]content{"200": {desc: "Saved", schema: success(metricFilterSchema)}, "400": badRequest}}
-	deleteMetricFilterDoc = &operationDoc{params: []param{{name: "name", in: "path", required: true, desc: "Filter name"}, {name: "group", in: "query", required: true, desc: "Log group"}}, responses: map[string]content{"200": {desc: "Deleted"}, "404": notFound}}
-	testMetricFilterDoc   = &operationDoc{request: &content{schema: map[string]any{"type": "object", "required": []string{"filterPattern", "logEventMessages"}, "properties": map[string]any{"filterPattern": str, "logEventMessages": stringList}}}, responses: map[string]content{"200": {desc: "The messages that match, with extracted values", schema: success(map[string]any{"type": "object", "properties": map[string]any{"matches": arrayOf(map[string]any{"type": "object", "properties": map[string]any{"eventNumber": integer, "eventMessage": str, "extractedValues": map[string]any{"type": "object"}}})}})}, "400": badRequest}}
-
 	alarmParam = []param{{name: "name", in: "path", required: true, desc: "Alarm name"}}
 	topicParam = []param{{name: "name", in: "path", required: true, desc: "Topic name"}}
 	notFound   = content{desc: "Not found"}

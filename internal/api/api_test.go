@@ -66,7 +66,7 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	h := NewHandler(Options{
-		Alarms: alarmSvc, Notify: notifier, MetricFilters: metricfilter.NewStore(store.DB()),
+		Alarms: alarmSvc, Notify: notifier, MetricFilters: metricfilter.NewStore(store.DB(), nil),
 		Authenticator: authn, Tenants: tenants, Keys: keys, Metrics: eng, Logs: logsSvc,
 		Traces: traces.New(traces.Options{Store: events, Registerer: reg}), XRay: xray.NewDecoder(),
 		Sampling: sampling.NewService(store, sampling.Options{Registerer: reg}),

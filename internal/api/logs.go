@@ -355,6 +355,12 @@ func (o Options) deleteLogGroup() http.Handler {
 			writeLogsError(w, err)
 			return
 		}
+		if o.MetricFilters != nil { // a group's metric filters go with it, as in CloudWatch
+			if err := o.MetricFilters.DeleteGroup(r.Context(), id, name); err != nil {
+				writeError(w, http.StatusInternalServerError, "log group %s deleted, its metric filters not: %v", name, err)
+				return
+			}
+		}
 		writeData(w, http.StatusOK, map[string]string{"deleted": name})
 	})
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/miradorhq/mirador/internal/notify/safeurl"
 )
 
-// openAlarms builds the notifier and the alarm evaluator, and starts them
-// with the metric filters' writer; stopBackground stops all three.
+// openAlarms builds the notifier and the alarm evaluator and starts both;
+// stopBackground stops them.
 func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) error {
 	cfg := s.cfg
 	public := cfg.PublicURL
@@ -50,8 +50,7 @@ func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) erro
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground = cancel
-	s.bg.Add(3)
-	go func() { defer s.bg.Done(); s.filters.Run(bg) }()
+	s.bg.Add(2)
 	go func() { defer s.bg.Done(); s.notify.Run(bg) }()
 	go func() {
 		defer s.bg.Done()

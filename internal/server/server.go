@@ -73,10 +73,12 @@ type Server struct {
 	notify   *notify.Service
 	alarms   *alarms.Service
 
-	filters    *metricfilter.Applier
-	filterDefs *metricfilter.Store
+	filters     *metricfilter.Applier
+	filterDefs  *metricfilter.Store
+	stopFilters context.CancelFunc // stops the metric filters' writer, which writes what it holds
+	filtersDone chan struct{}
 
-	stopBackground context.CancelFunc // stops the evaluator, the notifier and the metric filters
+	stopBackground context.CancelFunc // stops the evaluator and the notifier
 	bg             sync.WaitGroup     // their goroutines
 
 	serving  bool // the listeners belong to the HTTP and gRPC servers
@@ -405,6 +407,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.stopBackground() // before the stores they write to close
 			s.bg.Wait()
 		}
+		if s.stopFilters != nil {
+			s.stopFilters() // after the notifier, whose log sink feeds them; before the TSDB closes
+			<-s.filtersDone
+		}
 		if s.spanRED != nil {
 			s.spanRED.Close() // writes the last span metrics before the TSDB closes
 		}
@@ -537,11 +543,14 @@ func (s *Server) openLogs(ctx context.Context, reg prometheus.Registerer) error 
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
-	s.filterDefs = metricfilter.NewStore(s.meta.DB())
+	filterLog := s.logger.With("component", "metric filters")
+	s.filterDefs = metricfilter.NewStore(s.meta.DB(), filterLog)
 	s.filters = metricfilter.NewApplier(metricfilter.ApplierOptions{
-		Store: s.filterDefs, Appender: s.metrics.Appender,
-		Logger: s.logger.With("component", "metric filters"), Registerer: reg,
+		Store: s.filterDefs, Appender: s.metrics.Appender, Logger: filterLog, Registerer: reg,
 	})
+	filtersCtx, stop := context.WithCancel(context.Background())
+	s.stopFilters, s.filtersDone = stop, make(chan struct{})
+	go func() { defer close(s.filtersDone); s.filters.Run(filtersCtx) }()
 	s.logs = logs.New(logs.Options{
 		MetricFilters:   s.filters,
 		Store:           s.events,

@@ -2,15 +2,14 @@ package metricfilter
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
-	"sort"
-	"strconv"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -19,59 +18,87 @@ import (
 	"github.com/miradorhq/mirador/internal/query/filterpattern"
 )
 
-// MaxSeriesPerFilter bounds the dimension combinations one filter may
-// produce in an hour (CloudWatch disables a filter past 1,000); beyond it
-// records are not counted and mirador_metric_filter_dropped_total says so.
-const MaxSeriesPerFilter = 1000
+// DefaultMaxSeriesPerFilter bounds the dimension combinations one filter
+// may feed in an hour of the server's clock (CloudWatch disables a filter
+// past 1,000); records that would add more are not counted, and
+// mirador_metric_filter_dropped_total{reason="too_many_series"} says so.
+const DefaultMaxSeriesPerFilter = 1000
 
-// ApplierOptions configure an Applier.
+// AppenderFunc opens an appender on a tenant's TSDB;
+// metrics.Engine.Appender is one.
+type AppenderFunc func(ctx context.Context, tenant string) (storage.AppenderV2, error)
+
+// ApplierOptions configure an Applier. Store and Appender are required;
+// the zero value of every other field is a usable default.
 type ApplierOptions struct {
 	Store    *Store
-	Appender func(ctx context.Context, tenant string) (storage.AppenderV2, error)
-	// Grace is how long after a minute ends its sums are written (late
-	// records of the minute still count); default 5 s.
+	Appender AppenderFunc
+	// Grace is how long after a minute ends its sums are written, so that
+	// records of the minute still in flight count in it; default 5 s.
 	Grace time.Duration
-	// Tick is how often closed minutes are written; default 5 s.
-	Tick       time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	// Tick is the longest wait between two writes (besides the one due at
+	// each minute's end plus Grace), which bounds how long sums of a
+	// minute already closed, fed by late records, wait; default 5 s.
+	Tick time.Duration
+	// MaxSeriesPerFilter: default DefaultMaxSeriesPerFilter.
+	MaxSeriesPerFilter int
+	Now                func() time.Time
+	Logger             *slog.Logger
+	Registerer         prometheus.Registerer
 }
 
-// Applier applies the metric filters to ingested records and writes the
-// per-minute sums to the TSDB. It is safe for concurrent use.
+// Applier applies metric filters to stored log records (Observe) and
+// writes per-minute sums to the TSDB (Run). It is safe for concurrent use.
 type Applier struct {
 	opts ApplierOptions
 
-	mu       sync.Mutex
-	sums     map[bucket]float64
-	series   map[string]seriesInfo // by series key: labels and tenant
-	flushed  time.Time             // minutes before this are written
-	seen     map[string]map[string]bool
-	seenHour time.Time
+	flushMu sync.Mutex // held by a flush, outside mu
 
-	matched *prometheus.CounterVec
-	written prometheus.Counter
-	dropped *prometheus.CounterVec
+	mu     sync.Mutex
+	series map[string]*series // by appendSeriesKey
+	usage  map[usageKey]*usage
+	// open is the start (Unix ms) of the oldest minute that was still
+	// open at the last write: sums of earlier minutes are written.
+	open int64
+
+	matched    *prometheus.CounterVec
+	written    prometheus.Counter
+	dropped    *prometheus.CounterVec
+	notANumber prometheus.Counter // of dropped
+	openSeries prometheus.Gauge
 }
 
-type bucket struct {
-	series string
-	minute int64 // unix ms of the minute's start
+// series is one output series and its unwritten per-minute sums.
+type series struct {
+	tenant  string
+	labels  labels.Labels
+	ref     storage.SeriesRef // the TSDB's, set under flushMu
+	sums    map[int64]float64 // by minute start, Unix ms
+	written int64             // start of the last minute written, or math.MinInt64
+	hour    int64             // the hour (Unix ms) it last counted towards its filter's limit
+	touched int64             // last Observe that fed it, Unix ms of the server's clock
 }
 
-type seriesInfo struct {
-	tenant string
-	labels labels.Labels
+type usageKey struct{ tenant, filter string }
+
+// usage counts a filter's series in one hour of the server's clock.
+type usage struct {
+	hour int64
+	n    int
 }
 
-// NewApplier returns an Applier; Run writes what it sums.
+const minuteMs = int64(time.Minute / time.Millisecond)
+
+// NewApplier returns an Applier; Run writes what Observe sums.
 func NewApplier(opts ApplierOptions) *Applier {
 	if opts.Grace <= 0 {
 		opts.Grace = 5 * time.Second
 	}
 	if opts.Tick <= 0 {
 		opts.Tick = 5 * time.Second
+	}
+	if opts.MaxSeriesPerFilter <= 0 {
+		opts.MaxSeriesPerFilter = DefaultMaxSeriesPerFilter
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -84,185 +111,181 @@ func NewApplier(opts ApplierOptions) *Applier {
 	}
 	f := promauto.With(opts.Registerer)
 	a := &Applier{
-		opts: opts, sums: map[bucket]float64{}, series: map[string]seriesInfo{}, seen: map[string]map[string]bool{},
-		matched: f.NewCounterVec(prometheus.CounterOpts{Name: "mirador_metric_filter_matched_records_total", Help: "Log records that matched a metric filter, by tenant."}, []string{"tenant"}),
-		written: f.NewCounter(prometheus.CounterOpts{Name: "mirador_metric_filter_samples_written_total", Help: "Per-minute samples metric filters wrote to the TSDB."}),
-		dropped: f.NewCounterVec(prometheus.CounterOpts{Name: "mirador_metric_filter_dropped_total", Help: "Values metric filters did not record, by reason (too_many_series, not_a_number, refused by the TSDB)."}, []string{"reason"}),
+		opts: opts, series: map[string]*series{}, usage: map[usageKey]*usage{}, open: math.MinInt64,
+		matched: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mirador_metric_filter_matched_records_total",
+			Help: "Log records that matched a metric filter (once per filter), by tenant.",
+		}, []string{"tenant"}),
+		written: f.NewCounter(prometheus.CounterOpts{
+			Name: "mirador_metric_filter_samples_written_total",
+			Help: "Per-minute samples metric filters wrote to the TSDB.",
+		}),
+		dropped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mirador_metric_filter_dropped_total",
+			Help: "What metric filters did not record, by reason: not_a_number and too_many_series count records; refused (by the TSDB: duplicate, too old) and write_failed count samples.",
+		}, []string{"reason"}),
+		openSeries: f.NewGauge(prometheus.GaugeOpts{
+			Name: "mirador_metric_filter_series",
+			Help: "Series metric filters hold in memory: with sums to write, or fed within the last hour.",
+		}),
 	}
+	a.notANumber = a.dropped.WithLabelValues("not_a_number")
 	return a
 }
 
-// Observe applies a tenant's filters to records just stored. It costs one
-// map lookup per log group without filters.
-func (a *Applier) Observe(tenant string, recs []eventstore.Record) {
-	start := 0
-	for i := 1; i <= len(recs); i++ {
-		if i < len(recs) && recs[i].Group == recs[start].Group {
-			continue
-		}
-		a.observeGroup(tenant, recs[start:i])
-		start = i
-	}
+// contribution is what one Observe call adds to one series' minute.
+type contribution struct {
+	key    string // series key, then minute
+	f      *compiled
+	dims   [MaxDimensions]string
+	has    uint8 // bit i: dims[i] was extracted
+	minute int64
+	sum    float64
+	n      int
+	keyLen int // the series key is key[:keyLen]
 }
 
-func (a *Applier) observeGroup(tenant string, recs []eventstore.Record) {
-	filters, err := a.opts.Store.filters(tenant, recs[0].Group)
-	if err != nil {
-		a.opts.Logger.Warn("read metric filters", "tenant", tenant, "err", err)
-		return
-	}
-	if len(filters) == 0 {
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	matched := 0
-	for i := range recs {
-		r := &recs[i]
-		ev := filterpattern.Event{Message: r.Body, Fields: func(path string) (eventstore.Value, bool) { return logs.RecordField(r, path) }}
-		minute := time.Unix(0, r.Time).Truncate(time.Minute)
-		if minute.Before(a.flushed) {
-			minute = a.flushed // already written: count it in the oldest open minute
+// Observe applies the tenant's filters to records it has just stored, in
+// their group's order. Matching runs outside the Applier's lock; a group
+// without filters costs a map lookup. recs is not kept.
+func (a *Applier) Observe(tenant string, recs []eventstore.Record) {
+	var (
+		index   map[string]int // into acc, by contribution.key
+		acc     []contribution // in the order of the records
+		key     []byte
+		matched int
+	)
+	for start := 0; start < len(recs); {
+		end := start + 1
+		for end < len(recs) && recs[end].Group == recs[start].Group {
+			end++
 		}
-		for _, f := range filters {
-			t := f.Transformations[0]
-			ok, x := f.pattern.MatchExtract(ev)
-			switch {
-			case ok:
-				matched++
-				v := f.value
-				if !f.literal {
-					val, found := x.Get(t.MetricValue)
-					n, err := strconv.ParseFloat(val.String(), 64)
-					if !found || err != nil {
-						a.dropped.WithLabelValues("not_a_number").Inc()
+		group := recs[start:end]
+		start = end
+		filters, err := a.opts.Store.filters(context.Background(), tenant, group[0].Group)
+		if err != nil {
+			a.opts.Logger.Warn("metric filters not applied: cannot read them", "tenant", tenant, "group", group[0].Group, "err", err)
+			continue
+		}
+		if len(filters) == 0 {
+			continue
+		}
+		if index == nil {
+			index = map[string]int{}
+		}
+		for i := range group {
+			r := &group[i]
+			ev := filterpattern.Event{Message: r.Body}
+			ev.Fields = func(path string) (eventstore.Value, bool) { return logs.RecordField(r, path) }
+			minute := time.Unix(0, r.Time).Truncate(time.Minute).UnixMilli()
+			for _, f := range filters {
+				ok, x := f.pattern.MatchExtract(ev)
+				var (
+					v    float64
+					dims [MaxDimensions]string
+					has  uint8
+				)
+				switch {
+				case ok:
+					matched++
+					if v, ok = f.valueOf(x); !ok {
+						a.notANumber.Inc()
 						continue
 					}
-					v = n
+					dims, has = f.dimsOf(x)
+				case f.Transformations[0].DefaultValue != nil:
+					v = *f.Transformations[0].DefaultValue
+				default:
+					continue
 				}
-				dims := map[string]string{}
-				for k, ref := range t.Dimensions {
-					if dv, ok := x.Get(ref); ok {
-						dims[k] = dv.String()
-					}
+				key = appendSeriesKey(key[:0], tenant, f, &dims, has)
+				keyLen := len(key)
+				key = binary.BigEndian.AppendUint64(key, uint64(minute))
+				j, ok := index[string(key)]
+				if !ok {
+					j = len(acc)
+					acc = append(acc, contribution{key: string(key), f: f, dims: dims, has: has, minute: minute, keyLen: keyLen})
+					index[acc[j].key] = j
 				}
-				a.add(tenant, f, dims, minute, v)
-			case t.DefaultValue != nil:
-				a.add(tenant, f, nil, minute, *t.DefaultValue)
+				acc[j].sum += v
+				acc[j].n++
 			}
 		}
 	}
 	if matched > 0 {
 		a.matched.WithLabelValues(tenant).Add(float64(matched))
 	}
-}
-
-// add sums v into a series' minute (a.mu held).
-func (a *Applier) add(tenant string, f *compiled, dims map[string]string, minute time.Time, v float64) {
-	t := f.Transformations[0]
-	b := labels.NewScratchBuilder(4 + len(dims))
-	b.Add(model.MetricNameLabel, t.MetricName)
-	b.Add("namespace", t.MetricNamespace)
-	b.Add("log_group", f.LogGroup)
-	b.Add("metric_filter", f.Name)
-	keys := make([]string, 0, len(dims))
-	for k := range dims {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.Add(k, dims[k])
-	}
-	b.Sort()
-	ls := b.Labels()
-	key := tenant + "\x00" + ls.String()
-	if _, ok := a.series[key]; !ok {
-		if hour := minute.Truncate(time.Hour); hour.After(a.seenHour) {
-			a.seen, a.seenHour = map[string]map[string]bool{}, hour
-		}
-		fk := tenant + "\x00" + f.LogGroup + "\x00" + f.Name
-		if a.seen[fk] == nil {
-			a.seen[fk] = map[string]bool{}
-		}
-		if !a.seen[fk][key] && len(a.seen[fk]) >= MaxSeriesPerFilter {
-			a.dropped.WithLabelValues("too_many_series").Inc()
-			return
-		}
-		a.seen[fk][key] = true
-		a.series[key] = seriesInfo{tenant: tenant, labels: ls}
-	}
-	a.sums[bucket{key, minute.UnixMilli()}] += v
-}
-
-// Run writes closed minutes every Tick until ctx ends, then writes
-// everything it holds.
-func (a *Applier) Run(ctx context.Context) {
-	t := time.NewTicker(a.opts.Tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			a.Flush(context.WithoutCancel(ctx), true)
-			return
-		case <-t.C:
-			a.Flush(ctx, false)
-		}
+	if len(acc) > 0 {
+		a.add(tenant, acc)
 	}
 }
 
-// Flush writes the sums of minutes that ended at least Grace ago, or with
-// all of every minute, oldest first.
-func (a *Applier) Flush(ctx context.Context, all bool) {
-	a.mu.Lock()
-	cut := a.opts.Now().Add(-a.opts.Grace).Truncate(time.Minute)
-	type sample struct {
-		series seriesInfo
-		t      int64
-		v      float64
-	}
-	var out []sample
-	for b, v := range a.sums {
-		if all || b.minute < cut.UnixMilli() {
-			// Dated at the minute's last millisecond, so a range of one
-			// minute ending at the next minute (an alarm's period) holds it.
-			out = append(out, sample{a.series[b.series], b.minute + time.Minute.Milliseconds() - 1, v})
-			delete(a.sums, b)
-		}
-	}
-	if cut.After(a.flushed) {
-		a.flushed = cut
-	}
-	if len(a.sums) == 0 {
-		clear(a.series) // the next hour's series may differ; keep the map small
-	}
-	a.mu.Unlock()
-	if len(out) == 0 {
-		return
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].t < out[j].t })
-	byTenant := map[string][]sample{}
-	for _, s := range out {
-		byTenant[s.series.tenant] = append(byTenant[s.series.tenant], s)
-	}
-	for tenant, ss := range byTenant {
-		app, err := a.opts.Appender(ctx, tenant)
-		if err != nil {
-			a.opts.Logger.Warn("write metric filter samples", "tenant", tenant, "err", err)
+// appendSeriesKey appends what identifies a series: tenant, filter and
+// dimension values, each length-prefixed so that no value can pass for
+// another's.
+func appendSeriesKey(b []byte, tenant string, f *compiled, dims *[MaxDimensions]string, has uint8) []byte {
+	b = binary.AppendUvarint(b, uint64(len(tenant)))
+	b = append(b, tenant...)
+	b = binary.AppendUvarint(b, uint64(len(f.id)))
+	b = append(b, f.id...)
+	for i := range f.dims {
+		if has&(1<<i) == 0 {
+			b = append(b, 0)
 			continue
 		}
-		n := 0
-		for _, s := range ss {
-			if _, err := app.Append(0, s.series.labels, 0, s.t, s.v, nil, nil, storage.AOptions{}); err != nil {
-				a.opts.Logger.Debug("metric filter sample refused", "series", s.series.labels.String(), "err", err)
-				a.dropped.WithLabelValues("refused").Inc()
+		b = binary.AppendUvarint(b, uint64(len(dims[i]))+1)
+		b = append(b, dims[i]...)
+	}
+	return b
+}
+
+// add sums one Observe call's contributions into the series.
+func (a *Applier) add(tenant string, acc []contribution) {
+	now := a.opts.Now()
+	nowMs, hour := now.UnixMilli(), now.Truncate(time.Hour).UnixMilli()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range acc {
+		c := &acc[i]
+		k := c.key[:c.keyLen]
+		s := a.series[k]
+		if s == nil || s.hour != hour {
+			if !a.admit(tenant, c.f, hour) {
+				a.dropped.WithLabelValues("too_many_series").Add(float64(c.n))
 				continue
 			}
-			n++
+			if s == nil {
+				s = &series{tenant: tenant, labels: c.f.labels(&c.dims, c.has), sums: map[int64]float64{}, written: math.MinInt64}
+				a.series[k] = s
+			}
+			s.hour = hour
 		}
-		if err := app.Commit(); err != nil {
-			a.opts.Logger.Warn("write metric filter samples", "tenant", tenant, "err", err)
-			continue
+		m := c.minute
+		if m <= s.written {
+			// Its minute is written already: count it in the oldest
+			// minute still open, which keeps the series in time order.
+			m = max(a.open, s.written+minuteMs)
 		}
-		a.written.Add(float64(n))
+		s.sums[m] += c.sum
+		s.touched = nowMs
 	}
+}
+
+// admit counts a new series (or an old one in a new hour) towards its
+// filter's limit, or refuses it (a.mu held).
+func (a *Applier) admit(tenant string, f *compiled, hour int64) bool {
+	k := usageKey{tenant, f.id}
+	u := a.usage[k]
+	if u == nil {
+		u = &usage{}
+		a.usage[k] = u
+	}
+	if u.hour != hour {
+		u.hour, u.n = hour, 0
+	}
+	if u.n >= a.opts.MaxSeriesPerFilter {
+		return false
+	}
+	u.n++
+	return true
 }

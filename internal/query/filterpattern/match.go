@@ -23,10 +23,16 @@ type Extracted struct {
 	doc    *jsonDoc
 }
 
+// indexPath turns "a[0].b" into the flattened path "a.0.b".
+var indexPath = strings.NewReplacer("[", ".", "]", "")
+
 // Get returns the value of "$name" (space-delimited) or "$.a.b[0]" (JSON).
 func (x Extracted) Get(ref string) (eventstore.Value, bool) {
 	if strings.HasPrefix(ref, "$.") && x.doc != nil {
-		path := strings.NewReplacer("[", ".", "]", "").Replace(ref[2:])
+		path := ref[2:]
+		if strings.ContainsAny(path, "[]") {
+			path = indexPath.Replace(path)
+		}
 		v, null, ok := x.doc.lookup(path)
 		return v, ok && !null
 	}

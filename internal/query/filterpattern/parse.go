@@ -242,6 +242,25 @@ func (p *Pattern) String() string { return p.src }
 // Event.Fields.
 func (p *Pattern) IsJSON() bool { return p.kind == kindJSON }
 
+// FieldNames returns the names of a space-delimited pattern's fields, in
+// order (metric filters check "$name" references against them), or nil
+// for other patterns.
+func (p *Pattern) FieldNames() []string {
+	if p.kind != kindDelimited {
+		return nil
+	}
+	out := make([]string, 0, len(p.fields))
+	for _, f := range p.fields {
+		if f.name != "" { // "..."
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// IsDelimited reports whether the pattern is a space-delimited pattern.
+func (p *Pattern) IsDelimited() bool { return p.kind == kindDelimited }
+
 // Needles returns whole tokens every matching message contains, for bloom
 // pruning: the interior tokens of the required terms.
 func (p *Pattern) Needles() []string {
