@@ -212,20 +212,20 @@ func TestMetricAlarmGoesToAlarmAndBackAndNotifies(t *testing.T) {
 	for i, v := range []float64{10, 20, 30, 95, 97, 10, 12} {
 		h.sample(t0.Add(time.Duration(i)*time.Minute+30*time.Second), v)
 	}
-	h.round(t0.Add(3*time.Minute + 5*time.Second))
+	h.round(t0.Add(3*time.Minute + 20*time.Second))
 	if st := h.state("cpu-high"); st.State != eval.OK {
 		t.Fatalf("after healthy minutes: %s (%s; error %q)", st.State, st.StateReason, st.EvaluationError)
 	}
-	h.round(t0.Add(4*time.Minute + 5*time.Second))
+	h.round(t0.Add(4*time.Minute + 20*time.Second))
 	if st := h.state("cpu-high"); st.State != eval.OK {
 		t.Fatalf("one breaching datapoint of the 2 needed: %s", st.State)
 	}
-	h.round(t0.Add(5*time.Minute + 5*time.Second))
+	h.round(t0.Add(5*time.Minute + 20*time.Second))
 	st := h.state("cpu-high")
 	if st.State != eval.Alarm || !strings.Contains(st.StateReason, "2 out of the last 2 datapoints") {
 		t.Fatalf("after two breaching minutes: %s %q", st.State, st.StateReason)
 	}
-	h.round(t0.Add(7*time.Minute + 5*time.Second))
+	h.round(t0.Add(7*time.Minute + 20*time.Second))
 	if st := h.state("cpu-high"); st.State != eval.OK {
 		t.Fatalf("after recovery: %s", st.State)
 	}
@@ -271,7 +271,7 @@ func TestRestartNeitherRepeatsNorLosesTransitions(t *testing.T) {
 	for i := range 4 {
 		h.sample(t0.Add(time.Duration(i)*time.Minute+30*time.Second), 99)
 	}
-	h.round(t0.Add(3*time.Minute + 5*time.Second))
+	h.round(t0.Add(3*time.Minute + 20*time.Second))
 	h.hook.wait(t, 1)
 
 	// A restarted server re-evaluates from the stored state.
@@ -280,7 +280,7 @@ func TestRestartNeitherRepeatsNorLosesTransitions(t *testing.T) {
 	if st := h.state("cpu-high"); st.State != eval.Alarm {
 		t.Fatalf("state after restart: %s", st.State)
 	}
-	h.round(t0.Add(4*time.Minute + 5*time.Second))
+	h.round(t0.Add(4*time.Minute + 20*time.Second))
 	time.Sleep(100 * time.Millisecond)
 	ids := map[string]bool{}
 	for _, env := range h.hook.wait(t, 1) {
@@ -456,7 +456,7 @@ func TestMetricStatAlarmEvaluatesAverage(t *testing.T) {
 	}{{10 * time.Second, 40}, {30 * time.Second, 60}, {50 * time.Second, 80}} {
 		h.sample(t0.Add(s.at), s.v)
 	}
-	h.round(t0.Add(time.Minute + 5*time.Second))
+	h.round(t0.Add(time.Minute + 20*time.Second))
 	st := h.state("avg")
 	if st.State != eval.Alarm || !strings.Contains(st.StateReason, "[60.0 (") {
 		t.Errorf("average of 40, 60, 80: %s %q", st.State, st.StateReason)
@@ -507,12 +507,12 @@ func TestAnomalyBandAlarmAndSeries(t *testing.T) {
 	if _, _, err := h.svc.Put(ctx, "acme", a); err != nil {
 		t.Fatal(err)
 	}
-	h.round(now.Add(5 * time.Second))
+	h.round(now.Add(20 * time.Second))
 	if st := h.state("rps-anomaly"); st.State != eval.OK {
 		t.Fatalf("normal traffic: %s %q %s", st.State, st.StateReason, st.EvaluationError)
 	}
 	h.sample2(ls, now.Add(30*time.Second), 1000)
-	h.round(now.Add(time.Minute + 5*time.Second))
+	h.round(now.Add(time.Minute + 20*time.Second))
 	if st := h.state("rps-anomaly"); st.State != eval.Alarm {
 		t.Fatalf("a spike to 1000: %s %q", st.State, st.StateReason)
 	}
@@ -554,7 +554,7 @@ func TestCatchUpAfterDowntimeSendsNoStaleStorm(t *testing.T) {
 	}
 	at("recovered", 0, 10)
 	at("still-bad", 0, 10)
-	h.round(t0.Add(time.Minute + 5*time.Second)) // both OK (no OK notification: INSUFFICIENT_DATA → OK is one each)
+	h.round(t0.Add(time.Minute + 20*time.Second)) // both OK (no OK notification: INSUFFICIENT_DATA → OK is one each)
 	base := len(h.hook.wait(t, 2))
 
 	h.stop() // down for ten minutes, during which both breach
@@ -567,7 +567,7 @@ func TestCatchUpAfterDowntimeSendsNoStaleStorm(t *testing.T) {
 		at("recovered", m, v)
 	}
 	h.start()
-	h.clock.Set(t0.Add(11*time.Minute + 5*time.Second))
+	h.clock.Set(t0.Add(11*time.Minute + 20*time.Second))
 	if n := h.svc.Round(ctx); n != 2 {
 		t.Fatalf("first round after restart evaluated %d alarms, want each once", n)
 	}

@@ -167,13 +167,19 @@ func (s *Service) Load(ctx context.Context) error {
 	return nil
 }
 
-// offset spreads alarms over their interval (the jitter of the schedule),
-// and leaves at least a second after the period ends for late samples.
+// offset spreads alarms over their interval (the jitter of the schedule)
+// and waits for late data: a second after a short period ends; ten after
+// a minute ends, by when log metric filters have written that minute (5 s
+// of grace plus their 5 s tick).
 func offset(tenant, name string, interval time.Duration) time.Duration {
 	h := fnv.New64a()
 	h.Write([]byte(tenant + "\x00" + name))
 	spread := interval / 10
-	return time.Second + time.Duration(h.Sum64()%uint64(spread))
+	base := time.Second
+	if interval >= time.Minute {
+		base = 10 * time.Second
+	}
+	return base + time.Duration(h.Sum64()%uint64(spread))
 }
 
 // firstDue is an alarm's first evaluation after now: the next interval
