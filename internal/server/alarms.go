@@ -25,8 +25,10 @@ func (s *Server) openAlarms(ctx context.Context, reg prometheus.Registerer) erro
 	policy := safeurl.Policy{AllowPrivate: cfg.Notify.AllowPrivateTargets}
 	client := channel.NewHTTPClient(policy, cfg.Notify.SendTimeout.Std())
 	senders := map[string]channel.Sender{
-		notify.ProtocolWebhook: channel.Webhook{Client: client},
-		notify.ProtocolLog:     channel.LogSink{Logs: s.logs},
+		notify.ProtocolWebhook:   channel.Webhook{Client: client},
+		notify.ProtocolSlack:     channel.Slack{Client: client},
+		notify.ProtocolPagerDuty: channel.PagerDuty{Client: client, URL: cfg.Notify.PagerDutyURL},
+		notify.ProtocolLog:       channel.LogSink{Logs: s.logs},
 	}
 	if smtp := cfg.Notify.SMTP; smtp.Addr != "" {
 		senders[notify.ProtocolEmail] = channel.Email{Config: channel.SMTPConfig{

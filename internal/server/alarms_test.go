@@ -431,3 +431,46 @@ func TestAlarmsAndTopicsAreIsolatedByTenant(t *testing.T) {
 		t.Errorf("no key: %d, want 401", status)
 	}
 }
+
+// Every protocol the docs promise is served: a Slack incoming webhook and
+// a PagerDuty Events API endpoint (notify.pagerduty_url) receive an
+// alarm's notification from the real server.
+func TestSlackAndPagerDutySubscriptionsReceiveAlarms(t *testing.T) {
+	type hit struct {
+		path string
+		body map[string]any
+	}
+	hits := make(chan hit, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		hits <- hit{r.URL.Path, m}
+		if r.URL.Path == "/pagerduty" {
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	defer srv.Close()
+	s := testServer(t, "", "--notify.pagerduty-url", srv.URL+"/pagerduty")
+	c := client{base: httpBase(s)}
+	c.apiJSON(t, "PUT", "/api/v1/topics/oncall", nil, http.StatusOK, nil)
+	c.apiJSON(t, "POST", "/api/v1/topics/oncall/subscriptions", map[string]any{"protocol": "slack", "endpoint": srv.URL + "/slack"}, http.StatusCreated, nil)
+	c.apiJSON(t, "POST", "/api/v1/topics/oncall/subscriptions", map[string]any{"protocol": "pagerduty", "endpoint": "R0UT1NGKEY0123456789"}, http.StatusCreated, nil)
+	c.apiJSON(t, "PUT", "/api/v1/alarms/db-down", map[string]any{"query": "vector(0)", "periodSeconds": 60, "evaluationPeriods": 1,
+		"comparisonOperator": "GreaterThanThreshold", "threshold": 1, "alarmActions": []string{"oncall"}}, http.StatusCreated, nil)
+	c.apiJSON(t, "POST", "/api/v1/alarms/db-down/state", map[string]any{"state": "ALARM", "reason": "testing"}, http.StatusOK, nil)
+	got := map[string]map[string]any{}
+	for len(got) < 2 {
+		select {
+		case h := <-hits:
+			got[h.path] = h.body
+		case <-time.After(10 * time.Second):
+			t.Fatalf("received %v, want a Slack and a PagerDuty request", got)
+		}
+	}
+	if txt, _ := got["/slack"]["text"].(string); !strings.Contains(txt, "db-down") {
+		t.Errorf("Slack payload %v", got["/slack"])
+	}
+	if pd := got["/pagerduty"]; pd["event_action"] != "trigger" || pd["routing_key"] != "R0UT1NGKEY0123456789" {
+		t.Errorf("PagerDuty event %v", pd)
+	}
+}
