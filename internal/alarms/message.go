@@ -3,6 +3,7 @@ package alarms
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -161,7 +162,7 @@ func (s *Service) link(name string) string {
 	if s.opts.PublicURL == "" {
 		return ""
 	}
-	return strings.TrimSuffix(s.opts.PublicURL, "/") + "/api/v1/alarms/" + pathEscape(name)
+	return strings.TrimSuffix(s.opts.PublicURL, "/") + "/api/v1/alarms/" + url.PathEscape(name)
 }
 
 func mustJSON(v any) json.RawMessage {

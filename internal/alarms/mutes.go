@@ -9,6 +9,8 @@ import (
 	"sort"
 	"time"
 	"unicode/utf8"
+
+	"github.com/miradorhq/mirador/internal/meta"
 )
 
 // MuteWindow suppresses the actions of matching alarms from StartsAt to
@@ -82,7 +84,7 @@ func (s *Service) PutMute(ctx context.Context, tenant string, m MuteWindow) (Mut
 	_, err := s.db.ExecContext(ctx, `INSERT INTO mute_windows (tenant_id, id, pattern, labels, starts_at, ends_at, reason, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET pattern = $3, labels = $4, starts_at = $5, ends_at = $6, reason = $7`,
-		tenant, m.ID, m.AlarmPattern, string(labels), ms(m.StartsAt), ms(m.EndsAt), m.Reason, ms(m.CreatedAt))
+		tenant, m.ID, m.AlarmPattern, string(labels), meta.Millis(m.StartsAt), meta.Millis(m.EndsAt), m.Reason, meta.Millis(m.CreatedAt))
 	if err != nil {
 		return MuteWindow{}, err
 	}
@@ -142,7 +144,7 @@ func loadMutes(ctx context.Context, db *sql.DB) (map[string][]MuteWindow, error)
 			return nil, err
 		}
 		_ = json.Unmarshal([]byte(labels), &m.Labels)
-		m.StartsAt, m.EndsAt, m.CreatedAt = fromMS(start), fromMS(end), fromMS(created)
+		m.StartsAt, m.EndsAt, m.CreatedAt = meta.FromMillis(start), meta.FromMillis(end), meta.FromMillis(created)
 		out[tenant] = append(out[tenant], m)
 	}
 	for _, ms := range out {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -442,5 +441,3 @@ func (s *Service) kick() {
 func (s *Service) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return meta.InTx(ctx, s.db, fn)
 }
-
-func pathEscape(name string) string { return url.PathEscape(name) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miradorhq/mirador/internal/alarms/eval"
+	"github.com/miradorhq/mirador/internal/meta"
 )
 
 // fatigue is what the fatigue controls remember of an alarm.
@@ -41,20 +42,6 @@ type record struct {
 	updatedAt time.Time
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
 const alarmColumns = `name, config, state, reason, reason_data, state_updated_at, transitioned_at, evaluated_at, notified_at, recent, created_at, updated_at`
 
 // scanRecord scans alarmColumns and then extra.
@@ -75,8 +62,8 @@ func scanRecord(row interface{ Scan(...any) error }, extra ...any) (*record, err
 	if reasonData != "" {
 		r.st.ReasonData = json.RawMessage(reasonData)
 	}
-	r.st.UpdatedAt, r.st.TransitionedAt, r.st.EvaluatedAt, r.st.NotifiedAt = fromMS(upd), fromMS(trans), fromMS(evald), fromMS(notified)
-	r.createdAt, r.updatedAt = fromMS(created), fromMS(updated)
+	r.st.UpdatedAt, r.st.TransitionedAt, r.st.EvaluatedAt, r.st.NotifiedAt = meta.FromMillis(upd), meta.FromMillis(trans), meta.FromMillis(evald), meta.FromMillis(notified)
+	r.createdAt, r.updatedAt = meta.FromMillis(created), meta.FromMillis(updated)
 	return &r, nil
 }
 
@@ -109,7 +96,7 @@ func insertOrUpdate(ctx context.Context, tx *sql.Tx, tenant string, a *Alarm, no
 	recent, _ := json.Marshal(fatigue{NotifiedState: eval.InsufficientData})
 	res, err := tx.ExecContext(ctx, `INSERT INTO alarms (tenant_id, name, kind, config, state, reason, reason_data, state_updated_at, transitioned_at, evaluated_at, notified_at, recent, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, '', $7, $7, 0, 0, $8, $7, $7) ON CONFLICT (tenant_id, name) DO NOTHING`,
-		tenant, a.Name, a.Kind, string(cfg), string(eval.InsufficientData), "Unchecked: Initial alarm creation", ms(now), string(recent))
+		tenant, a.Name, a.Kind, string(cfg), string(eval.InsufficientData), "Unchecked: Initial alarm creation", meta.Millis(now), string(recent))
 	if err != nil {
 		return false, err
 	}
@@ -117,7 +104,7 @@ func insertOrUpdate(ctx context.Context, tx *sql.Tx, tenant string, a *Alarm, no
 		return true, nil
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE alarms SET kind = $3, config = $4, updated_at = $5 WHERE tenant_id = $1 AND name = $2`,
-		tenant, a.Name, a.Kind, string(cfg), ms(now))
+		tenant, a.Name, a.Kind, string(cfg), meta.Millis(now))
 	return false, err
 }
 
@@ -129,7 +116,7 @@ func saveState(ctx context.Context, tx *sql.Tx, tenant, name string, st *state) 
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE alarms SET state = $3, reason = $4, reason_data = $5, state_updated_at = $6, transitioned_at = $7, evaluated_at = $8, notified_at = $9, recent = $10
 		WHERE tenant_id = $1 AND name = $2`,
-		tenant, name, string(st.Value), st.Reason, string(st.ReasonData), ms(st.UpdatedAt), ms(st.TransitionedAt), ms(st.EvaluatedAt), ms(st.NotifiedAt), string(recent))
+		tenant, name, string(st.Value), st.Reason, string(st.ReasonData), meta.Millis(st.UpdatedAt), meta.Millis(st.TransitionedAt), meta.Millis(st.EvaluatedAt), meta.Millis(st.NotifiedAt), string(recent))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miradorhq/mirador/internal/alarms/eval"
+	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/notify"
 )
 
@@ -36,11 +37,11 @@ func (s *Service) decide(e *entry, value eval.State, reason string, reasonData j
 	if c.changed {
 		st.Value, st.Reason, st.ReasonData = value, reason, reasonData
 		st.UpdatedAt, st.TransitionedAt = now, now
-		st.Fatigue.Transitions = append(st.Fatigue.Transitions, ms(now))
+		st.Fatigue.Transitions = append(st.Fatigue.Transitions, meta.Millis(now))
 	}
 	flap := a.flapping()
 	f := &st.Fatigue
-	cut := ms(now.Add(-time.Duration(flap.WindowSeconds) * time.Second))
+	cut := meta.Millis(now.Add(-time.Duration(flap.WindowSeconds) * time.Second))
 	for len(f.Transitions) > 0 && (f.Transitions[0] < cut || flap.MaxTransitions == 0) {
 		f.Transitions = f.Transitions[1:]
 	}

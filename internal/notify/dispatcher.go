@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/notify/channel"
 )
 
@@ -95,7 +96,7 @@ func (s *Service) nextOf(ctx context.Context, j job) (job, bool) {
 	err := s.db.QueryRowContext(ctx, `SELECT message_id, group_key, next_attempt_at FROM outbox
 		WHERE state = $1 AND tenant_id = $2 AND subscription_id = $3 ORDER BY seq LIMIT 1`,
 		StatePending, j.tenant, j.sub).Scan(&next.message, &next.group, &at)
-	if err != nil || at > millis(s.opts.Now()) {
+	if err != nil || at > meta.Millis(s.opts.Now()) {
 		return j, false
 	}
 	return next, true
@@ -107,7 +108,7 @@ const deliveryRetention = 7 * 24 * time.Hour
 // cleanup deletes deliveries finished (delivered or dead) longer ago than
 // deliveryRetention, with their attempts.
 func (s *Service) cleanup(ctx context.Context) {
-	cut := millis(s.opts.Now().Add(-deliveryRetention))
+	cut := meta.Millis(s.opts.Now().Add(-deliveryRetention))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE EXISTS (SELECT 1 FROM outbox o
 			WHERE o.tenant_id = delivery_attempts.tenant_id AND o.message_id = delivery_attempts.message_id AND o.subscription_id = delivery_attempts.subscription_id
@@ -131,7 +132,7 @@ func (s *Service) due(ctx context.Context) ([]job, error) {
 		JOIN (SELECT tenant_id, subscription_id, MIN(seq) AS seq FROM outbox WHERE state = $1 GROUP BY tenant_id, subscription_id) head
 		ON o.tenant_id = head.tenant_id AND o.subscription_id = head.subscription_id AND o.seq = head.seq
 		WHERE o.next_attempt_at <= $2 ORDER BY o.next_attempt_at LIMIT `+fmt.Sprint(pollBatch),
-		StatePending, millis(s.opts.Now()))
+		StatePending, meta.Millis(s.opts.Now()))
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +227,7 @@ func (s *Service) delivery(j job, sub Subscription, rows []outboxRow) *channel.D
 		TopicARN: s.TopicARN(sub.Topic), SubscriptionARN: sub.ARN,
 		Protocol: sub.Protocol, Endpoint: sub.Endpoint, Secret: sub.Secret, Raw: sub.RawMessageDelivery,
 		Subject: first.p.Subject, Message: first.p.Message, Alarms: first.p.Alarms,
-		Timestamp: fromMillis(first.p.Published), Attempt: first.attempts + 1,
+		Timestamp: meta.FromMillis(first.p.Published), Attempt: first.attempts + 1,
 		Token: first.p.Token, SubscribeURL: first.p.SubscribeURL,
 	}
 	if len(first.p.Attributes) > 0 {
@@ -275,7 +276,7 @@ func (s *Service) record(ctx context.Context, j job, rows []outboxRow, sub Subsc
 			state, outcome = StateDead, "dead"
 			s.opts.Logger.Warn("notification dead-lettered", "tenant", j.tenant, "message", rows[0].message, "subscription", sub.ARN, "attempts", attempt, "err", res.Err)
 		default:
-			state, next, outcome = StatePending, millis(s.opts.Now().Add(delay)), "retry"
+			state, next, outcome = StatePending, meta.Millis(s.opts.Now().Add(delay)), "retry"
 		}
 	} else if res.Note != "" {
 		lastErr = res.Note
@@ -335,13 +336,13 @@ func (s *Service) recordAttempts(records <-chan *attemptRecord) {
 
 func (s *Service) writeAttempts(batch []*attemptRecord) error {
 	ctx := context.Background() // an attempt made is recorded, even during shutdown
-	now := millis(s.opts.Now())
+	now := meta.Millis(s.opts.Now())
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, a := range batch {
 			for _, r := range a.rows {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (tenant_id, message_id, subscription_id, attempt, at, status_code, latency_us, error)
 					VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, message_id, subscription_id, attempt) DO NOTHING`,
-					a.j.tenant, r.message, a.j.sub, a.attempt, millis(a.at), a.status, a.took.Microseconds(), a.lastErr); err != nil {
+					a.j.tenant, r.message, a.j.sub, a.attempt, meta.Millis(a.at), a.status, a.took.Microseconds(), a.lastErr); err != nil {
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = $4, attempts = $5, next_attempt_at = $6, last_error = $7, updated_at = $8
@@ -361,7 +362,7 @@ func (s *Service) writeAttempts(batch []*attemptRecord) error {
 func (s *Service) Redrive(ctx context.Context, tenant, messageID, subscriptionID string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET state = $4, next_attempt_at = $5, updated_at = $5
 		WHERE tenant_id = $1 AND message_id = $2 AND subscription_id = $3 AND state = $6`,
-		tenant, messageID, subscriptionID, StatePending, millis(s.opts.Now()), StateDead)
+		tenant, messageID, subscriptionID, StatePending, meta.Millis(s.opts.Now()), StateDead)
 	if err != nil {
 		return err
 	}

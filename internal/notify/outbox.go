@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/notify/channel"
 	"github.com/miradorhq/mirador/internal/notify/filterpolicy"
 )
@@ -115,7 +116,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *sql.Tx, tenant, topic string,
 	}
 	matching := subs[:0]
 	for _, sub := range subs {
-		if sub.FilterPolicy == "" || passes(sub, m) {
+		if sub.FilterPolicy == "" || s.passes(sub, m) {
 			matching = append(matching, sub)
 		}
 	}
@@ -126,11 +127,21 @@ func (s *Service) Enqueue(ctx context.Context, tx *sql.Tx, tenant, topic string,
 	return id, queued, err
 }
 
-// passes reports whether m passes sub's filter policy. A policy that no
-// longer parses (it was valid when stored) lets nothing through.
-func passes(sub Subscription, m Message) bool {
-	p, err := filterpolicy.Parse([]byte(sub.FilterPolicy), filterpolicy.Scope(sub.FilterScope))
-	if err != nil {
+// passes reports whether m passes sub's filter policy. Policies are
+// parsed once and kept (a subscription's policy never changes). A policy
+// that no longer parses (it was valid when stored) lets nothing through.
+func (s *Service) passes(sub Subscription, m Message) bool {
+	key := sub.FilterScope + "\x00" + sub.FilterPolicy
+	cached, ok := s.policies.Load(key)
+	if !ok {
+		p, err := filterpolicy.Parse([]byte(sub.FilterPolicy), filterpolicy.Scope(sub.FilterScope))
+		if err != nil {
+			p = nil
+		}
+		cached, _ = s.policies.LoadOrStore(key, p)
+	}
+	p := cached.(*filterpolicy.Policy)
+	if p == nil {
 		return false
 	}
 	if sub.FilterScope == string(filterpolicy.MessageBody) {
@@ -144,26 +155,26 @@ func passes(sub Subscription, m Message) bool {
 // open one due when the window ends.
 func (s *Service) insertRows(ctx context.Context, tx *sql.Tx, tenant string, t Topic, subs []Subscription, id, kind string, p payload) (int, error) {
 	now := s.opts.Now()
-	p.Published = millis(now)
+	p.Published = meta.Millis(now)
 	body, err := json.Marshal(p)
 	if err != nil {
 		return 0, err
 	}
 	for _, sub := range subs {
-		due, group := millis(now), ""
+		due, group := meta.Millis(now), ""
 		if t.GroupWindow > 0 && kind == channel.TypeNotification {
 			err := tx.QueryRowContext(ctx, `SELECT group_key, next_attempt_at FROM outbox
 				WHERE tenant_id = $1 AND subscription_id = $2 AND state = $3 AND group_key <> '' AND attempts = 0 AND next_attempt_at > $4
-				LIMIT 1`, tenant, sub.ID, StatePending, millis(now)).Scan(&group, &due)
+				LIMIT 1`, tenant, sub.ID, StatePending, meta.Millis(now)).Scan(&group, &due)
 			if errors.Is(err, sql.ErrNoRows) {
-				group, due = id, millis(now.Add(t.GroupWindow))
+				group, due = id, meta.Millis(now.Add(t.GroupWindow))
 			} else if err != nil {
 				return 0, err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, message_id, seq, subscription_id, topic, kind, payload, group_key, state, attempts, next_attempt_at, last_error, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, '', $11, $11)`,
-			tenant, id, s.nextSeq(), sub.ID, t.Name, kind, string(body), group, StatePending, due, millis(now))
+			tenant, id, s.nextSeq(), sub.ID, t.Name, kind, string(body), group, StatePending, due, meta.Millis(now))
 		if err != nil {
 			return 0, fmt.Errorf("write outbox: %w", err)
 		}
@@ -248,9 +259,9 @@ func (s *Service) Deliveries(ctx context.Context, tenant string, f DeliveryFilte
 		}
 		var p payload
 		_ = json.Unmarshal([]byte(body), &p)
-		d.Subject, d.CreatedAt = p.Subject, fromMillis(created)
+		d.Subject, d.CreatedAt = p.Subject, meta.FromMillis(created)
 		if d.State == StatePending {
-			d.NextAttemptAt = fromMillis(next)
+			d.NextAttemptAt = meta.FromMillis(next)
 		}
 		out = append(out, d)
 	}
@@ -280,7 +291,7 @@ func (s *Service) attempts(ctx context.Context, q queryer, tenant, msg, sub stri
 		if err := rows.Scan(&a.Attempt, &at, &a.StatusCode, &us, &a.Error); err != nil {
 			return nil, err
 		}
-		a.At, a.LatencyMS = fromMillis(at), float64(us)/1000
+		a.At, a.LatencyMS = meta.FromMillis(at), float64(us)/1000
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -80,6 +80,7 @@ type Service struct {
 	inflight map[string]bool     // subscriptions with a delivery under way
 	seq      int64               // the last outbox seq handed out
 	records  chan *attemptRecord // to the recorder, while Run runs
+	policies sync.Map            // filter policy source → *filterpolicy.Policy
 
 	deliveries *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
@@ -185,15 +186,6 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
 }
 
 // Wake tells the dispatcher that rows were committed, so it looks at once

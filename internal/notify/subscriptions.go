@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miradorhq/mirador/internal/meta"
 	"github.com/miradorhq/mirador/internal/notify/channel"
 	"github.com/miradorhq/mirador/internal/notify/filterpolicy"
 )
@@ -157,7 +158,7 @@ func (s *Service) Subscribe(ctx context.Context, tenant, topic string, sub Subsc
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (tenant_id, id, topic, protocol, endpoint, secret, filter_policy, filter_scope, retry_policy, raw_delivery, status, token_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			tenant, sub.ID, sub.Topic, sub.Protocol, sub.Endpoint, sub.Secret, sub.FilterPolicy, sub.FilterScope, retry, boolInt(sub.RawMessageDelivery), sub.Status, tokenHash, millis(sub.CreatedAt))
+			tenant, sub.ID, sub.Topic, sub.Protocol, sub.Endpoint, sub.Secret, sub.FilterPolicy, sub.FilterScope, retry, boolInt(sub.RawMessageDelivery), sub.Status, tokenHash, meta.Millis(sub.CreatedAt))
 		if err != nil || !sub.Confirm {
 			return err
 		}
@@ -238,7 +239,7 @@ func (s *Service) scanSubscription(row interface{ Scan(...any) error }) (sub Sub
 	sub.RawMessageDelivery = raw != 0
 	sub.Confirm = tokenHash != "" || sub.Status == StatusPending
 	sub.ARN = s.SubscriptionARN(sub.Topic, sub.ID)
-	sub.CreatedAt = fromMillis(created)
+	sub.CreatedAt = meta.FromMillis(created)
 	return sub, tokenHash, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/miradorhq/mirador/internal/meta"
 )
 
 // MaxGroupWindow bounds a topic's grouping window: grouping delays every
@@ -45,7 +47,7 @@ func (s *Service) PutTopic(ctx context.Context, tenant string, t Topic) (Topic, 
 	_, err = s.db.ExecContext(ctx, `INSERT INTO topics (tenant_id, name, display_name, group_window_ms, created_at)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (tenant_id, name) DO UPDATE SET display_name = $3, group_window_ms = $4`,
-		tenant, name, t.DisplayName, t.GroupWindow.Milliseconds(), millis(s.opts.Now()))
+		tenant, name, t.DisplayName, t.GroupWindow.Milliseconds(), meta.Millis(s.opts.Now()))
 	if err != nil {
 		return Topic{}, fmt.Errorf("put topic %s: %w", name, err)
 	}
@@ -64,7 +66,7 @@ func (s *Service) scanTopic(row interface{ Scan(...any) error }) (Topic, error) 
 	t.ARN = s.TopicARN(t.Name)
 	t.GroupWindow = time.Duration(window) * time.Millisecond
 	t.GroupWindowSeconds = int(t.GroupWindow / time.Second)
-	t.CreatedAt = fromMillis(created)
+	t.CreatedAt = meta.FromMillis(created)
 	return t, nil
 }
 
